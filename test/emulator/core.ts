@@ -198,11 +198,15 @@ export class Emulator {
     return { NODE_EXTRA_CA_CERTS: this.caFile };
   }
 
-  async addHost(name: string, opts: { role: string; style: ErrorStyle; protocol?: 'https' | 'http' }): Promise<EmuHost> {
+  async addHost(
+    name: string,
+    opts: { role: string; style: ErrorStyle; protocol?: 'https' | 'http' },
+  ): Promise<EmuHost> {
     if (this.hosts.has(name)) throw new Error(`emulator host ${name} exists`);
     const protocol = opts.protocol ?? 'https';
     const host: EmuHost = { name, role: opts.role, style: opts.style, protocol, port: 0, url: '' };
-    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(host, req, res);
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) =>
+      void this.handle(host, req, res);
     const server =
       protocol === 'https'
         ? https.createServer({ cert: this.caPem, key: this.keyPem }, listener)
@@ -274,9 +278,14 @@ export class Emulator {
   }
 
   /** Transient faults of every kind at the given rate (soak tests). */
-  addRandomFaults(rate: number, opts: { api?: string | RegExp; host?: string; kinds?: FaultKind[] } = {}): number[] {
+  addRandomFaults(
+    rate: number,
+    opts: { api?: string | RegExp; host?: string; kinds?: FaultKind[] } = {},
+  ): number[] {
     const kinds = opts.kinds ?? ['429', '500', '503', 'resetBefore', 'resetAfter'];
-    return kinds.map((kind) => this.addFault({ kind, api: opts.api, host: opts.host, probability: rate / kinds.length }));
+    return kinds.map((kind) =>
+      this.addFault({ kind, api: opts.api, host: opts.host, probability: rate / kinds.length }),
+    );
   }
 
   setLatency(ms: number, api?: string): void {
@@ -347,7 +356,13 @@ export class Emulator {
   // ---- error bodies -------------------------------------------------------------------
 
   /** An error response in the style of the host (Databricks, ARM, Entra, Azure DevOps). */
-  error(host: EmuHost, status: number, code: string, message: string, extra: Record<string, unknown> = {}): EmuResponse {
+  error(
+    host: EmuHost,
+    status: number,
+    code: string,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ): EmuResponse {
     switch (host.style) {
       case 'databricks':
         return { status, json: { error_code: code, message, ...extra } };
@@ -365,7 +380,10 @@ export class Emulator {
             error: code,
             error_description: message,
             error_codes: codes ? [Number(codes[1])] : [],
-            timestamp: new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+            timestamp: new Date()
+              .toISOString()
+              .replace('T', ' ')
+              .replace(/\.\d+Z$/, 'Z'),
             trace_id: crypto.randomUUID(),
             correlation_id: crypto.randomUUID(),
             ...extra,
@@ -436,11 +454,18 @@ export class Emulator {
     if (this.journalBodies) entry.requestBody = summariseBody(er);
 
     if (!found) {
-      const known = this.routes.some((r) => r.role === host.role && matchSegments(r.segments, splitPath(url.pathname)));
+      const known = this.routes.some(
+        (r) => r.role === host.role && matchSegments(r.segments, splitPath(url.pathname)),
+      );
       finish(
         known
           ? this.error(host, 405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed for ${url.pathname}`)
-          : this.error(host, 404, host.style === 'azure' ? 'NotFound' : 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`),
+          : this.error(
+              host,
+              404,
+              host.style === 'azure' ? 'NotFound' : 'ENDPOINT_NOT_FOUND',
+              `No API found for '${method} ${url.pathname}'`,
+            ),
       );
       return;
     }
@@ -460,7 +485,14 @@ export class Emulator {
           finish(this.throttled(host, retryAfterHeader(fault.retryAfter)));
           return;
         case '500':
-          finish(this.error(host, 500, host.style === 'azure' ? 'InternalServerError' : 'INTERNAL_ERROR', 'Injected internal error.'));
+          finish(
+            this.error(
+              host,
+              500,
+              host.style === 'azure' ? 'InternalServerError' : 'INTERNAL_ERROR',
+              'Injected internal error.',
+            ),
+          );
           return;
         case '503': {
           const out = this.error(
@@ -500,10 +532,25 @@ export class Emulator {
   private throttled(host: EmuHost, retryAfter: string | undefined): EmuResponse {
     const out =
       host.style === 'azure'
-        ? this.error(host, 429, 'TooManyRequests', 'The request is being throttled as the limit has been reached for operation type.')
+        ? this.error(
+            host,
+            429,
+            'TooManyRequests',
+            'The request is being throttled as the limit has been reached for operation type.',
+          )
         : host.style === 'entra'
-          ? this.error(host, 429, 'temporarily_unavailable', 'AADSTS50196: The server terminated an operation because it encountered a client request loop.')
-          : this.error(host, 429, 'REQUEST_LIMIT_EXCEEDED', 'Too many requests. Please wait a moment and try again.');
+          ? this.error(
+              host,
+              429,
+              'temporarily_unavailable',
+              'AADSTS50196: The server terminated an operation because it encountered a client request loop.',
+            )
+          : this.error(
+              host,
+              429,
+              'REQUEST_LIMIT_EXCEEDED',
+              'Too many requests. Please wait a moment and try again.',
+            );
     if (retryAfter) out.headers = { ...out.headers, 'retry-after': retryAfter };
     return out;
   }
@@ -670,7 +717,8 @@ function pickHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
     const v = h[k];
     if (typeof v === 'string') out[k] = v;
   }
-  if (h['x-databricks-azure-sp-management-token']) out['x-databricks-azure-sp-management-token'] = '(present)';
+  if (h['x-databricks-azure-sp-management-token'])
+    out['x-databricks-azure-sp-management-token'] = '(present)';
   return out;
 }
 
@@ -696,7 +744,10 @@ async function safeCall(handler: Handler, req: EmuRequest): Promise<EmuResponse>
   try {
     return await handler(req);
   } catch (e) {
-    return { status: 500, json: { error_code: 'EMULATOR_BUG', message: e instanceof Error ? e.stack : String(e) } };
+    return {
+      status: 500,
+      json: { error_code: 'EMULATOR_BUG', message: e instanceof Error ? e.stack : String(e) },
+    };
   }
 }
 
@@ -709,7 +760,8 @@ function send(res: http.ServerResponse, out: EmuResponse): void {
     payload = JSON.stringify(out.json);
     headers['content-type'] ??= 'application/json; charset=utf-8';
   }
-  if (out.status !== 204 && out.status !== 304) headers['content-length'] = String(Buffer.byteLength(payload));
+  if (out.status !== 204 && out.status !== 304)
+    headers['content-length'] = String(Buffer.byteLength(payload));
   res.writeHead(out.status, headers);
   res.end(out.status === 204 || out.status === 304 ? undefined : payload);
 }
