@@ -617,7 +617,7 @@ export class Emulator {
     let form: Record<string, string> | undefined;
     let multipart: MultipartBody | undefined;
     if (ctype.startsWith('multipart/form-data')) {
-      multipart = parseMultipart(rawBody, ctype);
+      multipart = parseMultipart(rawBody, String(req.headers['content-type']));
       body = multipart;
     } else if (ctype.startsWith('application/x-www-form-urlencoded')) {
       form = Object.fromEntries(new URLSearchParams(rawBody.toString('utf8')));
