@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NOTICES_FILE, writeThirdPartyNotices } from './third-party-notices.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -201,12 +202,18 @@ export async function build({ tasksRoot, out, quiet = false, strict = false }) {
     }
   }
 
+  // Licences of everything bundled, shipped in the .vsix by package.mjs; fails on a licence
+  // that cannot ship. Written even with no Node task, so packaging never lacks it.
+  fs.rmSync(path.join(out, NOTICES_FILE), { force: true });
+  const notices = writeThirdPartyNotices({ metafile, out });
+
   log(
     `Built ${tasks.length} task(s) from ${display(tasksRoot)} into ${display(out)} in ${Date.now() - started} ms`,
   );
   for (const r of rows)
     log(`  ${r.folder.padEnd(34)} ${r.kind.padEnd(6)} ${r.kind === 'node' ? kb(r.bytes) : '-'}`);
-  return { tasks: rows, skipped, out, durationMs: Date.now() - started };
+  log(`  ${NOTICES_FILE}: ${notices.packages.length} bundled npm package(s)`);
+  return { tasks: rows, skipped, out, durationMs: Date.now() - started, notices };
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -3,6 +3,7 @@
 //  - writes <dist>/vss-extension.json: the root manifest plus one task contribution and one
 //    `files` entry per <dist>/tasks/<Folder>/task.json;
 //  - copies images/, overview.md and LICENSE (if present) into <dist>;
+//  - ships <dist>/ThirdPartyNotices.txt (written by build.mjs) in the .vsix;
 //  - runs `tfx extension create` and fails on any tfx warning about a task.json.
 //
 //   node scripts/package.mjs [--dist <dir>] [--output <file.vsix>] [--quiet]
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NOTICES_FILE } from './third-party-notices.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -151,6 +153,11 @@ export async function packageExtension({ dist = path.join(repoRoot, 'dist'), out
     fs.copyFileSync(path.join(repoRoot, 'LICENSE'), path.join(dist, 'LICENSE'));
     manifest.content = { ...manifest.content, license: { path: 'LICENSE' } };
   }
+  // The licences of the bundled packages must travel with them.
+  if (!fs.existsSync(path.join(dist, NOTICES_FILE))) {
+    throw new Error(`${display(path.join(dist, NOTICES_FILE))} is missing: rebuild with scripts/build.mjs.`);
+  }
+  manifest.files = [...(manifest.files ?? []), { path: NOTICES_FILE }];
   fs.writeFileSync(path.join(dist, 'vss-extension.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
   const vsix = output ?? path.join(dist, `${manifest.publisher}.${manifest.id}-${manifest.version}.vsix`);

@@ -43,8 +43,10 @@ export function describeFailure(err: unknown): string {
   if (err instanceof InputError || err instanceof HttpError || err instanceof AuthError)
     return redact(err.message);
   if (err instanceof Error) {
-    const msg = err.message || err.name;
-    return redact(msg.split(/\r?\n/)[0] || 'The task failed.');
+    // Core errors carry complete, user-facing messages (lists of failed paths, traces):
+    // keep every line, but bound the length so a runaway message can't flood the log.
+    const msg = (err.message || err.name || 'The task failed.').trim();
+    return redact(msg.length > 8000 ? `${msg.slice(0, 8000)}…` : msg);
   }
   return redact(String(err));
 }

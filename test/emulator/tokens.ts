@@ -19,7 +19,8 @@ export interface TokenClaims {
   [k: string]: unknown;
 }
 
-export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; reason: 'invalid' | 'expired' | 'revoked' };
+export type VerifyResult =
+  { ok: true; claims: TokenClaims } | { ok: false; reason: 'invalid' | 'expired' | 'revoked' };
 
 function b64url(buf: Buffer | string): string {
   return Buffer.from(buf).toString('base64url');
@@ -32,7 +33,10 @@ export class TokenRegistry {
   defaultTtlSeconds = 3600;
   issued = 0;
 
-  issue(claims: TokenClaims, ttlSeconds = this.defaultTtlSeconds): { token: string; expiresOn: number; ttl: number } {
+  issue(
+    claims: TokenClaims,
+    ttlSeconds = this.defaultTtlSeconds,
+  ): { token: string; expiresOn: number; ttl: number } {
     const now = Math.floor(Date.now() / 1000);
     const full: TokenClaims = { iat: now, exp: now + ttlSeconds, jti: crypto.randomUUID(), ...claims };
     if (claims.exp === undefined) full.exp = now + ttlSeconds;
@@ -58,7 +62,8 @@ export class TokenRegistry {
     } catch {
       return { ok: false, reason: 'invalid' };
     }
-    if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) return { ok: false, reason: 'expired' };
+    if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now())
+      return { ok: false, reason: 'expired' };
     return { ok: true, claims };
   }
 
