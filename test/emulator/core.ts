@@ -171,6 +171,8 @@ export class Emulator {
   private buckets = new Map<string, Bucket>();
   private rateLimits = new Map<string, { perSecond: number; burst: number }>();
   private resetHooks: (() => void)[] = [];
+  /** APIs that answer a POST without changing state (validate, whatIf, queries). */
+  private readonly readOnlyApis = new Set<string>();
   private seq = 0;
   private readonly journalBodies: boolean;
 
@@ -257,6 +259,11 @@ export class Emulator {
     });
   }
 
+  /** Marks APIs whose POSTs only read (validate, whatIf, queries), so writes() leaves them out. */
+  markReadOnly(...apis: string[]): void {
+    for (const a of apis) this.readOnlyApis.add(a);
+  }
+
   onReset(hook: () => void): void {
     this.resetHooks.push(hook);
   }
@@ -327,6 +334,7 @@ export class Emulator {
         e.method !== 'GET' &&
         e.method !== 'HEAD' &&
         e.api !== 'control' &&
+        !this.readOnlyApis.has(e.api) &&
         !/token|oidc|identity/i.test(e.api) &&
         e.fault !== 'resetBefore' &&
         e.fault !== '429' &&
