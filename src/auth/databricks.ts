@@ -70,7 +70,9 @@ export function createDatabricksM2MTokenProvider(
       }
       registerSecret(body.access_token);
       const expiresIn = Number(body.expires_in);
-      const lifetimeS = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600;
+      // A missing expires_in means the usual hour; zero or less means "already expiring",
+      // so the cache refreshes on next use instead of trusting the token for an hour.
+      const lifetimeS = Number.isFinite(expiresIn) ? Math.max(0, expiresIn) : 3600;
       return { token: body.access_token, expiresOnTimestamp: started + lifetimeS * 1000 };
     },
     {

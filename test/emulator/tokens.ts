@@ -37,9 +37,14 @@ export class TokenRegistry {
     claims: TokenClaims,
     ttlSeconds = this.defaultTtlSeconds,
   ): { token: string; expiresOn: number; ttl: number } {
-    const now = Math.floor(Date.now() / 1000);
-    const full: TokenClaims = { iat: now, exp: now + ttlSeconds, jti: crypto.randomUUID(), ...claims };
-    if (claims.exp === undefined) full.exp = now + ttlSeconds;
+    const nowS = Date.now() / 1000;
+    // exp rounds up, so a token lives at least ttlSeconds and an expires_in of ttl never overstates it.
+    const full: TokenClaims = {
+      iat: Math.floor(nowS),
+      exp: Math.ceil(nowS + ttlSeconds),
+      jti: crypto.randomUUID(),
+      ...claims,
+    };
     const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
     const payload = b64url(JSON.stringify(full));
     const sig = b64url(crypto.createHmac('sha256', this.key).update(`${header}.${payload}`).digest());

@@ -444,7 +444,7 @@ export class Workspace {
     }
     const scope = req.form.scope || 'all-apis';
     const ttl = this.settings.tokenTtlSeconds;
-    const { token, expiresOn } = this.emu.tokens.issue(
+    const { token } = this.emu.tokens.issue(
       {
         aud: this.url,
         sub: clientId,
@@ -459,13 +459,7 @@ export class Workspace {
     return {
       status: 200,
       headers: { 'cache-control': 'no-store' },
-      // expires_in from exp: issue() rounds the issue time down, so ttl would overstate it.
-      json: {
-        access_token: token,
-        token_type: 'Bearer',
-        expires_in: Math.max(0, expiresOn - Math.ceil(Date.now() / 1000)),
-        scope,
-      },
+      json: { access_token: token, token_type: 'Bearer', expires_in: ttl, scope },
     };
   }
 
