@@ -19,7 +19,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'], message: 'Only src/pipeline may import task-lib.' }] },
+        {
+          patterns: [
+            {
+              group: ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'],
+              message: 'Only src/pipeline may import task-lib.',
+            },
+          ],
+        },
       ],
     },
   },
