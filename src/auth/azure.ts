@@ -11,6 +11,7 @@ import type * as Identity from './identity-credentials';
 import type { Logger } from '../common/logger';
 import { registerSecret } from '../common/secrets';
 import type { HttpClient } from '../http/types';
+import { bearerTokenOf } from './authorized-http';
 import {
   AuthError,
   describeAzureAuthFailure,
@@ -273,7 +274,7 @@ export function createAzureTokenProvider(
   http: HttpClient,
   opts: AzureTokenProviderOptions = {},
 ): RefreshingTokenCache {
-  const handle = opts.handle ?? createAzureCredentialHandle(conn, http);
+  let handle = opts.handle ?? createAzureCredentialHandle(conn, http);
   const logger = opts.logger;
   return new RefreshingTokenCache(
     async (signal) => {
@@ -292,6 +293,13 @@ export function createAzureTokenProvider(
           logger?.warn(
             `Refreshing the Entra ID token failed; using the current one while it lasts: ${errText(err)}`,
           )),
+      // MSAL caches tokens inside each credential, so after a rejection a fresh credential
+      // asks Entra again. A managed identity cannot: MSAL and IMDS both cache its tokens.
+      canForceRefresh: opts.canForceRefresh ?? conn.scheme !== 'ManagedServiceIdentity',
+      onInvalidate: () => {
+        opts.onInvalidate?.();
+        if (conn.scheme !== 'ManagedServiceIdentity') handle = createAzureCredentialHandle(conn, http);
+      },
     },
   );
 }
@@ -313,6 +321,11 @@ export function bearerAuthorizer(provider: TokenProvider): RequestAuthorizer {
   return {
     async headers(signal?: AbortSignal) {
       return { Authorization: `Bearer ${await provider.getToken(signal)}` };
+    },
+    invalidate(rejected) {
+      // Only a refreshing cache can mint a new token.
+      if (!(provider instanceof RefreshingTokenCache)) return false;
+      return provider.invalidate(bearerTokenOf(rejected));
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   armScope,
   type AzureTokenProviderOptions,
 } from './azure';
+import { bearerTokenOf, headerValue } from './authorized-http';
 import { AuthError } from './errors';
 import { RefreshingTokenCache, type TokenCacheOptions } from './token-cache';
 import { AZURE_DATABRICKS_RESOURCE_ID, type DatabricksTarget, type RequestAuthorizer } from './types';
@@ -132,7 +133,8 @@ export function createDatabricksAuthorizer(
       }
       registerSecret(cred.token);
       const headers = { Authorization: `Bearer ${cred.token}` };
-      return { headers: async () => ({ ...headers }) };
+      // A PAT cannot be refreshed: a 401 is final.
+      return { headers: async () => ({ ...headers }), invalidate: () => false };
     }
     case 'oauth-m2m': {
       const provider = createDatabricksM2MTokenProvider(
@@ -147,6 +149,7 @@ export function createDatabricksAuthorizer(
         async headers(signal?: AbortSignal) {
           return { Authorization: `Bearer ${await provider.getToken(signal)}` };
         },
+        invalidate: (rejected) => provider.invalidate(bearerTokenOf(rejected)),
       };
     }
     case 'azure': {
@@ -164,6 +167,7 @@ export function createDatabricksAuthorizer(
           async headers(signal?: AbortSignal) {
             return { Authorization: `Bearer ${await databricks.getToken(signal)}` };
           },
+          invalidate: (rejected) => databricks.invalidate(bearerTokenOf(rejected)),
         };
       }
       // A service principal that is not a workspace user signs in through its Azure role on the workspace resource.
@@ -181,6 +185,12 @@ export function createDatabricksAuthorizer(
             'X-Databricks-Azure-SP-Management-Token': mgmt,
             'X-Databricks-Azure-Workspace-Resource-Id': resourceId,
           };
+        },
+        invalidate(rejected) {
+          // Either token may be the stale one; each cache drops only the token that was sent.
+          const a = databricks.invalidate(bearerTokenOf(rejected));
+          const b = management.invalidate(headerValue(rejected, 'X-Databricks-Azure-SP-Management-Token'));
+          return a || b;
         },
       };
     }

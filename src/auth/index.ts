@@ -30,3 +30,4 @@ export {
   type OidcToken,
 } from './oidc';
 export { createIdentityHttpClient } from './identity-http';
+export { authorizedHttp, bearerTokenOf, headerValue } from './authorized-http';

@@ -22,6 +22,13 @@ export interface TokenCacheOptions {
   now?: () => number;
   /** Called when a refresh failed but the cached token is still valid and was used instead. */
   onRefreshError?: (err: unknown) => void;
+  /**
+   * Whether fetching again after a rejection can bring a different token (default true).
+   * False where the issuer caches tokens itself (a managed identity endpoint).
+   */
+  canForceRefresh?: boolean;
+  /** Called when invalidate() dropped the token, e.g. to bypass a client-side cache on the next fetch. */
+  onInvalidate?: () => void;
 }
 
 interface Cached extends AccessTokenInfo {
@@ -69,9 +76,20 @@ export class RefreshingTokenCache implements TokenProvider {
     }
   }
 
-  /** Drops the cached token (e.g. after a 401) so the next call fetches a new one. */
-  invalidate(): void {
-    this.current = undefined;
+  /**
+   * Drops the cached token (e.g. after a 401) so the next call fetches a new one. With
+   * `token`, only when that is still the cached one: concurrent requests rejected with
+   * the same stale token then cause one refresh, not one each. Returns whether a fetch
+   * can bring a different token (see canForceRefresh).
+   */
+  invalidate(token?: string): boolean {
+    const canRefresh = this.opts.canForceRefresh !== false;
+    if (token !== undefined && this.current && this.current.token !== token) return canRefresh;
+    if (this.current) {
+      this.current = undefined;
+      this.opts.onInvalidate?.();
+    }
+    return canRefresh;
   }
 
   private refresh(signal?: AbortSignal): Promise<Cached> {

@@ -6,6 +6,13 @@
 /** Adds authentication headers to a request; implementations cache and refresh tokens. */
 export interface RequestAuthorizer {
   headers(signal?: AbortSignal): Promise<Record<string, string>>;
+  /**
+   * The service rejected `rejected` (the headers a request carried) as an invalid or
+   * expired token: drop the cached tokens it used, unless another request already
+   * replaced them. Returns true when the next headers() call brings fresh credentials,
+   * false when nothing can be refreshed (a personal access token). Absent: false.
+   */
+  invalidate?(rejected: Record<string, string>): boolean;
 }
 
 export interface TokenProvider {

@@ -82,6 +82,11 @@ export interface ListRunsOptions {
   completedOnly?: boolean;
   limit?: number;
   startTimeFrom?: number;
+  /** JOB_RUN, WORKFLOW_RUN or SUBMIT_RUN (one-time runs from runs/submit). */
+  runType?: 'JOB_RUN' | 'WORKFLOW_RUN' | 'SUBMIT_RUN';
+  /** Include each run's tasks. */
+  expandTasks?: boolean;
+  pageToken?: string;
 }
 
 export const TERMINAL_LIFE_CYCLE_STATES: ReadonlySet<string> = new Set([
@@ -176,8 +181,11 @@ export class JobsClient {
     });
   }
 
-  async listRuns(opts: ListRunsOptions, signal?: AbortSignal): Promise<{ runs: Run[]; has_more: boolean }> {
-    const res = await this.http.request<{ runs?: Run[]; has_more?: boolean }>({
+  async listRuns(
+    opts: ListRunsOptions,
+    signal?: AbortSignal,
+  ): Promise<{ runs: Run[]; has_more: boolean; next_page_token?: string }> {
+    const res = await this.http.request<{ runs?: Run[]; has_more?: boolean; next_page_token?: string }>({
       method: 'GET',
       url: `${this.base}/runs/list`,
       query: {
@@ -186,10 +194,18 @@ export class JobsClient {
         completed_only: opts.completedOnly || undefined,
         limit: opts.limit,
         start_time_from: opts.startTimeFrom,
+        run_type: opts.runType,
+        expand_tasks: opts.expandTasks || undefined,
+        page_token: opts.pageToken,
       },
       signal,
       operation: 'list runs',
     });
-    return { runs: res.data?.runs ?? [], has_more: Boolean(res.data?.has_more) };
+    const out: { runs: Run[]; has_more: boolean; next_page_token?: string } = {
+      runs: res.data?.runs ?? [],
+      has_more: Boolean(res.data?.has_more),
+    };
+    if (res.data?.next_page_token) out.next_page_token = res.data.next_page_token;
+    return out;
   }
 }

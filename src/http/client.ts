@@ -23,7 +23,14 @@ import {
   parseRetryAfter,
 } from './retry';
 import { createTransport, type Transport } from './transport';
-import type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, RetryInfo } from './types';
+import type {
+  HttpClient,
+  HttpClientOptions,
+  HttpRequest,
+  HttpResponse,
+  RetryInfo,
+  UnauthorizedHandler,
+} from './types';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_USER_AGENT = 'azure-devops-databricks-adf-tasks';
@@ -64,7 +71,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     random: options.random ?? Math.random,
     sleep: options.sleep ?? realSleep,
   };
-  return makeClient(shared, options.authorize);
+  return makeClient(shared, { authorize: options.authorize, onUnauthorized: options.onUnauthorized });
 }
 
 /** Closes the pooled sockets of a client made by createHttpClient (and its withAuth() siblings). */
@@ -75,10 +82,16 @@ export function closeHttpClient(client: HttpClient): void {
 
 const sharedOf = new WeakMap<HttpClient, Shared>();
 
-function makeClient(shared: Shared, authorize: Authorize): HttpClient {
+/** The auth hooks of one client (withAuth() makes a sibling with others). */
+interface AuthHooks {
+  authorize: Authorize;
+  onUnauthorized?: UnauthorizedHandler;
+}
+
+function makeClient(shared: Shared, auth: AuthHooks): HttpClient {
   const client: HttpClient = {
-    request: <T>(req: HttpRequest) => execute<T>(shared, authorize, req),
-    withAuth: (next) => makeClient(shared, next),
+    request: <T>(req: HttpRequest) => execute<T>(shared, auth, req),
+    withAuth: (authorize, onUnauthorized) => makeClient(shared, { authorize, onUnauthorized }),
     get stats() {
       return shared.stats;
     },
@@ -100,7 +113,8 @@ interface Failure {
   reason: string;
 }
 
-async function execute<T>(shared: Shared, authorize: Authorize, req: HttpRequest): Promise<HttpResponse<T>> {
+async function execute<T>(shared: Shared, auth: AuthHooks, req: HttpRequest): Promise<HttpResponse<T>> {
+  const { authorize, onUnauthorized } = auth;
   const method = req.method;
   let url: URL;
   try {
@@ -128,6 +142,8 @@ async function execute<T>(shared: Shared, authorize: Authorize, req: HttpRequest
   let attempt = 0;
   let connectRetries = 0;
   let gateWaited = 0;
+  // At most one resend with refreshed credentials per request; it does not use the retry budget.
+  let authRetries = 0;
   for (;;) {
     attempt++;
     const aborted = (attempts = attempt - 1): HttpError =>
@@ -142,8 +158,9 @@ async function execute<T>(shared: Shared, authorize: Authorize, req: HttpRequest
     if (req.signal?.aborted) throw aborted();
 
     let headers: Record<string, string>;
+    let authHeaders: Record<string, string>;
     try {
-      headers = await buildHeaders(shared, authorize, req, body.contentType);
+      ({ headers, authHeaders } = await buildHeaders(shared, authorize, req, body.contentType));
     } catch (err) {
       // A token request cancelled with the task surfaces as this request's cancellation.
       if (req.signal?.aborted) throw aborted();
@@ -184,6 +201,43 @@ async function execute<T>(shared: Shared, authorize: Authorize, req: HttpRequest
       req.signal?.removeEventListener('abort', onCallerAbort);
     }
 
+    if (
+      failure.init.kind === 'unauthorized' &&
+      failure.init.status !== undefined &&
+      authRetries === 0 &&
+      onUnauthorized &&
+      authorize &&
+      !req.skipAuth
+    ) {
+      // An expired or revoked token: the hook drops the cached one, and the next attempt's
+      // authorize call mints a fresh one. A 401/403 is a refusal before processing, so even a
+      // POST without an idempotency key is safe to send again.
+      let refreshed: boolean;
+      try {
+        refreshed = await onUnauthorized({
+          request: req,
+          sentAuthHeaders: authHeaders,
+          status: failure.init.status,
+          code: failure.init.code,
+        });
+      } catch {
+        // A hook that fails cannot have refreshed anything: report the original 401.
+        refreshed = false;
+      }
+      if (refreshed) {
+        authRetries++;
+        shared.stats.retries++;
+        shared.onRetry?.({
+          attempt: attempt + 1,
+          delayMs: 0,
+          reason: `${failure.reason}; credentials refreshed`,
+          method,
+          path,
+        });
+        continue;
+      }
+    }
+
     let blockedUntil: number | undefined;
     const status = failure.init.status;
     if (failure.retryAfterMs !== undefined && (status === 429 || status === 503)) {
@@ -194,7 +248,8 @@ async function execute<T>(shared: Shared, authorize: Authorize, req: HttpRequest
 
     const canResend = idempotent || failure.safeToResend;
     const withinBudget =
-      attempt <= shared.maxRetries && (!failure.connectFailure || connectRetries < MAX_CONNECT_RETRIES);
+      attempt - authRetries <= shared.maxRetries &&
+      (!failure.connectFailure || connectRetries < MAX_CONNECT_RETRIES);
     if (!failure.transient || !canResend || !withinBudget) throw new HttpError(failure.init);
     if (failure.connectFailure) connectRetries++;
 
@@ -218,18 +273,22 @@ async function buildHeaders(
   authorize: Authorize,
   req: HttpRequest,
   contentType: string | undefined,
-): Promise<Record<string, string>> {
+): Promise<{ headers: Record<string, string>; authHeaders: Record<string, string> }> {
   const headers: Record<string, string> = {
     'user-agent': shared.userAgent,
     accept: req.responseType === 'json' || req.responseType === undefined ? 'application/json' : '*/*',
   };
   if (contentType) headers['content-type'] = contentType;
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  const authHeaders: Record<string, string> = {};
   if (authorize && !req.skipAuth) {
     // Called on every attempt so a token refreshed meanwhile is used.
-    for (const [k, v] of Object.entries(await authorize(req))) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(await authorize(req))) {
+      headers[k.toLowerCase()] = v;
+      authHeaders[k.toLowerCase()] = v;
+    }
   }
-  return headers;
+  return { headers, authHeaders };
 }
 
 function isSuccess(status: number, req: HttpRequest): boolean {

@@ -81,16 +81,43 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** Adds auth headers; called on every attempt so refreshed tokens are used. */
   authorize?: (req: HttpRequest) => Promise<Record<string, string>>;
+  /**
+   * Called when a request carrying `authorize` headers is rejected as unauthorized
+   * (401, or 403 for an invalid or expired token). Returning true means the
+   * credentials were refreshed: the request is sent once more with fresh headers.
+   */
+  onUnauthorized?: UnauthorizedHandler;
   onRetry?: (info: RetryInfo) => void;
   /** Injected for deterministic tests. */
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** What the unauthorized hook learns about a rejected request. */
+export interface UnauthorizedInfo {
+  request: HttpRequest;
+  /**
+   * The headers the authorize hook added to the rejected attempt (lower-cased names), so
+   * a shared token cache can tell a stale token from one another request already replaced.
+   */
+  sentAuthHeaders: Record<string, string>;
+  status: number;
+  code?: string;
+}
+
+/** Returns true when fresh credentials are available and one more attempt may succeed. */
+export type UnauthorizedHandler = (info: UnauthorizedInfo) => boolean | Promise<boolean>;
+
 export interface HttpClient {
   request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>>;
-  /** A client sharing transport, rate-limit state and retry policy, with another authorize hook. */
-  withAuth(authorize: ((req: HttpRequest) => Promise<Record<string, string>>) | undefined): HttpClient;
+  /**
+   * A client sharing transport, rate-limit state and retry policy, with another authorize
+   * hook and (optionally) the hook that refreshes credentials after a 401.
+   */
+  withAuth(
+    authorize: ((req: HttpRequest) => Promise<Record<string, string>>) | undefined,
+    onUnauthorized?: UnauthorizedHandler,
+  ): HttpClient;
   /** Counters for summaries and benchmarks. */
   readonly stats: { requests: number; retries: number };
 }

@@ -172,7 +172,15 @@ export class EndpointReader {
     const data = (key: string) => this.source.getEndpointDataParameter(id, key)?.trim() || undefined;
     const conn = `Input '${inputName}': the Azure Resource Manager service connection`;
 
-    const rawUrl = this.source.getEndpointUrl(id)?.trim() || 'https://management.azure.com/';
+    // No public-cloud default: Microsoft's own tasks (azure-arm-rest AzureRMEndpoint) take the
+    // URL from the connection as is, and a guess would send sovereign-cloud tokens elsewhere.
+    const rawUrl = this.source.getEndpointUrl(id)?.trim();
+    if (!rawUrl) {
+      throw new InputError(
+        inputName,
+        `${conn} has no Resource Manager URL (for Azure public cloud it is https://management.azure.com/). Edit the service connection, or re-create it, so that its environment sets the URL.`,
+      );
+    }
     let resourceManagerUrl: string;
     try {
       resourceManagerUrl = parseServiceUrl(rawUrl, () => `${conn}'s Resource Manager URL`).toString();

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createDatabricksAuthorizer } from '../../src/auth';
+import { authorizedHttp, createDatabricksAuthorizer } from '../../src/auth';
 import type { DatabricksTarget } from '../../src/auth/types';
 import type { Logger } from '../../src/common/logger';
 import {
@@ -40,10 +40,8 @@ function workspaceClient(
   signal: AbortSignal,
 ): WorkspaceClient {
   const authorizer = createDatabricksAuthorizer(target, http, logger);
-  return new WorkspaceClient(
-    http.withAuth(() => authorizer.headers(signal)),
-    target.workspaceUrl,
-  );
+  // A token revoked or expired early is replaced once per request (a PAT fails at once).
+  return new WorkspaceClient(authorizedHttp(http, authorizer, signal), target.workspaceUrl);
 }
 
 /**

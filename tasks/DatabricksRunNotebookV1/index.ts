@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createDatabricksAuthorizer } from '../../src/auth';
+import { authorizedHttp, createDatabricksAuthorizer } from '../../src/auth';
 import { ClusterNotFoundError, ClustersClient } from '../../src/databricks/clusters-client';
 import { JobsClient } from '../../src/databricks/jobs-client';
 import { AssertionSyntaxError, parseAssertions, type Assertion } from '../../src/databricks/run/assertions';
@@ -234,7 +234,8 @@ void runTask(TASK, async (ctx) => {
   const timeoutMs = Math.round(settings.timeoutMinutes * 60_000);
 
   const authorizer = createDatabricksAuthorizer(target, ctx.http, ctx.logger);
-  const http = ctx.http.withAuth((req) => authorizer.headers(req.signal));
+  // Runs outlive tokens: a token rejected early (revoked, clock skew) is replaced and the call resent.
+  const http = authorizedHttp(ctx.http, authorizer);
   const jobs = new JobsClient(http, target.workspaceUrl);
   const clusters = new ClustersClient(http, target.workspaceUrl);
 

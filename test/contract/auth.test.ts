@@ -11,6 +11,7 @@ import * as crypto from 'node:crypto';
 import { generate } from 'selfsigned';
 import {
   AuthError,
+  authorizedHttp,
   createArmAuthorizer,
   createAzureTokenProvider,
   createDatabricksAuthorizer,
@@ -433,9 +434,12 @@ describe('contract: auth modes against the emulator', function () {
       DATABRICKS_SCOPE,
       http,
     );
+    // The emulator rounds expiry up to whole seconds, so wait for the token's own exp
+    // rather than a fixed time (a fixed 1.9 s sometimes fell short of the refresh point).
+    const untilExpiry = (t: string) => sleep(Math.max(0, Number(claimsOf(t).exp) * 1000 - Date.now()));
     const first = await provider.getToken();
     assert.equal(await provider.getToken(), first, 'cached while fresh');
-    await sleep(1900);
+    await untilExpiry(first);
     const second = await provider.getToken();
     assert.notEqual(second, first);
     assert.equal(entra.issued.filter((i) => i.clientId === clientId).length, 2);
@@ -445,7 +449,7 @@ describe('contract: auth modes against the emulator', function () {
       'one OIDC token per Entra request',
     );
     // The previous assertion is (nearly) expired by now: a new one is fetched, not reused.
-    await sleep(1900);
+    await untilExpiry(second);
     await provider.getToken();
     assert.equal(devops.issued.filter((i) => i.serviceConnectionId === sc.id).length, 3);
   });
@@ -603,6 +607,92 @@ describe('contract: auth modes against the emulator', function () {
     assert.ok(caught instanceof Error);
     assert.match(caught.message, /401|403/);
     errorTexts.push(caught.message, String(caught.stack));
+  });
+
+  describe('a token rejected mid-run (authorizedHttp)', () => {
+    /** Statuses of the SCIM Me calls since the journal was cleared. */
+    const meStatuses = () => emu.requests({ api: 'scim.me' }).map((e) => e.status);
+    const me = (client: HttpClient) =>
+      client.request<{ userName?: string; displayName?: string }>({
+        method: 'GET',
+        url: `${ws.url}/api/2.0/preview/scim/v2/Me`,
+      });
+
+    it('Databricks OAuth M2M: a token revoked server-side is replaced and the call resent once', async () => {
+      const clientId = guid();
+      const secret = `dose${crypto.randomBytes(16).toString('hex')}`;
+      ws.addServicePrincipal({ clientId, secret });
+      const auth = createDatabricksAuthorizer(
+        { workspaceUrl: ws.url, credential: { kind: 'oauth-m2m', clientId, clientSecret: secret } },
+        http,
+      );
+      const client = authorizedHttp(http, auth);
+      emu.clearJournal();
+      assert.equal((await me(client)).data.displayName, clientId);
+      const first = (await auth.headers()).Authorization.slice(7);
+      sensitive.add(first);
+      emu.tokens.revoke(first);
+      const res = await me(client);
+      assert.equal(res.data.displayName, clientId);
+      assert.equal(res.attempts, 2);
+      assert.deepEqual(meStatuses(), [200, 403, 200]);
+      assert.equal(emu.requests({ api: 'oidc.token' }).length, 2);
+      assert.notEqual((await auth.headers()).Authorization.slice(7), first);
+    });
+
+    it('Entra ID service principal: a revoked token makes a fresh credential ask Entra again', async () => {
+      const clientId = guid();
+      const secret = `sp~${crypto.randomBytes(12).toString('base64url')}`;
+      entra.addApp({ tenantId: TENANT, clientId, secret });
+      ws.addEntraPrincipal(clientId);
+      const auth = createDatabricksAuthorizer(
+        {
+          workspaceUrl: ws.url,
+          credential: {
+            kind: 'azure',
+            azure: spConnection({
+              scheme: 'ServicePrincipal',
+              tenantId: TENANT,
+              clientId,
+              clientSecret: secret,
+              authorityHost: entra.authorityHost,
+            }),
+          },
+        },
+        http,
+      );
+      const client = authorizedHttp(http, auth);
+      emu.clearJournal();
+      await me(client);
+      const first = (await auth.headers()).Authorization.slice(7);
+      sensitive.add(first);
+      emu.tokens.revoke(first);
+      assert.equal((await me(client)).attempts, 2);
+      assert.deepEqual(meStatuses(), [200, 403, 200]);
+      assert.equal(entra.issued.filter((i) => i.clientId === clientId).length, 2);
+    });
+
+    it('PAT: a revoked token cannot be refreshed, so the error comes at once (no retry loop)', async () => {
+      const pat = `dapi${crypto.randomBytes(16).toString('hex')}`;
+      sensitive.add(pat);
+      ws.addPat(pat, 'revoked-user@example.com');
+      const client = authorizedHttp(
+        http,
+        createDatabricksAuthorizer({ workspaceUrl: ws.url, credential: { kind: 'pat', token: pat } }, http),
+      );
+      emu.clearJournal();
+      await me(client);
+      ws.revokePat(pat);
+      let caught: unknown;
+      try {
+        await me(client);
+      } catch (e) {
+        caught = e;
+      }
+      assert.ok(caught instanceof Error && /Invalid access token/.test(caught.message), String(caught));
+      errorTexts.push(caught.message);
+      assert.deepEqual(meStatuses(), [200, 403]);
+    });
   });
 
   describe('emulator shapes', () => {

@@ -495,6 +495,37 @@ describe('contract: Azure Data Factory REST API (emulator)', function () {
       assert.equal((await post('/triggers/nope/start')).status, 404);
     });
 
+    it('starts a tumbling window trigger, whose one pipeline is under properties.pipeline', async () => {
+      const tumbling = (pipelineName: string) => ({
+        properties: {
+          type: 'TumblingWindowTrigger',
+          typeProperties: {
+            frequency: 'Hour',
+            interval: 1,
+            startTime: '2024-01-01T00:00:00Z',
+            delay: '00:00:00',
+            maxConcurrency: 1,
+            retryPolicy: { intervalInSeconds: 30 },
+            dependsOn: [],
+          },
+          pipeline: {
+            pipelineReference: { referenceName: pipelineName, type: 'PipelineReference' },
+            parameters: { windowStart: '@trigger().outputs.windowStartTime' },
+          },
+        },
+      });
+      assert.equal((await putObj('/triggers/tw', tumbling('p1'))).status, 200);
+      assert.equal((await post('/triggers/tw/start')).status, 200);
+      assert.equal(f.triggerRuntimeState('tw'), 'Started');
+      assert.equal((await post('/triggers/tw/stop')).status, 200);
+
+      arm.setOptions({ validateTriggerReferences: false });
+      await putObj('/triggers/tw_orphan', tumbling('gone'));
+      const r = await post('/triggers/tw_orphan/start');
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error.message, 'Missing or invalid pipeline references for trigger tw_orphan');
+    });
+
     it('event triggers answer "cannot be updated during provisioning" for a while after an update or stop', async () => {
       arm.setOptions({ eventTriggerProvisioningMs: 400, triggerOperationMs: 10 });
       const blob = {

@@ -131,6 +131,13 @@ describe('DatabricksRunGate@1 (server task definition against the emulator)', fu
       taskJson.inputs.find((i) => i.name === 'databricksConnection')?.type,
       'connectedService:DatabricksWorkspace',
     );
+    // Helpers compare input macros quoted, the form Microsoft's AzureMonitorV1 uses
+    // ({{#equals '$(filterType)' 'resource' 1}}): the server expands macros first.
+    const helperArgs = [
+      ...taskJson.execution.HttpRequest.Execute.EndpointUrl.matchAll(/\{\{#equals\s+(\S+)/g),
+    ];
+    assert.ok(helperArgs.length > 0);
+    for (const m of helperArgs) assert.match(m[1], /^'\$\([^)]+\)'$/);
     // Every macro in the execution names an input (or the endpoint URL).
     const names = new Set(taskJson.inputs.map((i) => i.name));
     for (const v of Object.values(taskJson.execution.HttpRequest.Execute)) {

@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Emulator } from '../emulator/core';
 import { installDatabricks, type Workspace } from '../emulator/databricks';
+import { bodyToDbcEntry } from '../emulator/databricks/notebook-format';
+import { writeZip } from '../emulator/databricks/zip';
 import { installDevops, type DevopsPlugin } from '../emulator/devops';
 import { installEntra, type EntraPlugin } from '../emulator/entra';
 import { buildOnce, TASKS_ROOT } from '../harness/build-once';
@@ -293,6 +295,62 @@ describe('DatabricksDeployNotebooks@1 (e2e)', function () {
     assert.match(run.summaries[0].content ?? '', /#### Drift/);
   });
 
+  it('detects a hand-edited notebook where the workspace lists notebooks without timestamps', async () => {
+    // The documented list response has created_at/modified_at for files only.
+    prod.configure({ notebookTimestamps: false });
+    await deploy();
+    emu.clearJournal();
+    const idle = await deploy();
+    assert.equal(idle.outcome, 'Succeeded', idle.stdout);
+    assert.deepEqual(emu.writes({ host: prod.hostName }), [], 'an idle redeploy writes nothing');
+    assert.ok(
+      journal(prod, 'workspace.list').some((e) => /notebooks_modified_after=\d+/.test(e.query)),
+      'notebook edits are looked for with notebooks_modified_after',
+    );
+
+    prod.edit(`${T}/etl/transform`, SQL + 'SELECT "hotfix in prod"\n');
+    emu.clearJournal();
+    const run = await deploy();
+    assert.equal(run.outcome, 'Succeeded', run.stdout);
+    assert.ok(
+      run.warnings.some((w) =>
+        /Drift: \/Shared\/sales\/etl\/transform was edited in the workspace after the last deploy/.test(w),
+      ),
+      run.warnings.join('\n'),
+    );
+    assert.equal(prod.content(`${T}/etl/transform`), SOURCE['etl/transform.sql'], 'overwritten');
+    assert.deepEqual(
+      journal(prod, 'workspace.import').map((e) => (e.requestBody as { path: string }).path),
+      [`${T}/etl/transform`, `${T}/.deploy-manifest.json`],
+    );
+    const again = await deploy();
+    assert.equal(again.outputVariables.importedCount, '0');
+    assert.equal(again.warnings.filter((w) => /Drift/.test(w)).length, 0);
+  });
+
+  it('updates a DBC archive without deleting it before the new one is proven', async () => {
+    const archive = (text: string) =>
+      writeZip([{ name: 'job.python', content: bodyToDbcEntry(text, 'PYTHON', 'job', 1) }]);
+    writeTree(src, { 'archives/job.dbc': archive('print("v1")') });
+    assert.equal((await deploy()).outcome, 'Succeeded');
+    assert.match(prod.content(`${T}/archives/job`) ?? '', /print\("v1"\)/);
+
+    writeTree(src, { 'archives/job.dbc': archive('print("v2")') });
+    emu.clearJournal();
+    const run = await deploy();
+    assert.equal(run.outcome, 'Succeeded', run.stdout);
+    assert.match(prod.content(`${T}/archives/job`) ?? '', /print\("v2"\)/);
+    assert.equal(prod.get(`${T}/archives/.deploy-staging.job`), undefined, 'staging copy removed');
+    const writes = emu
+      .writes({ host: prod.hostName })
+      .map((e) => `${e.api} ${(e.requestBody as { path: string }).path}`);
+    const staged = writes.indexOf(`workspace.import ${T}/archives/.deploy-staging.job`);
+    assert.ok(
+      staged >= 0 && staged < writes.indexOf(`workspace.delete ${T}/archives/job`),
+      writes.join('\n'),
+    );
+  });
+
   it('promotes a folder from a second workspace', async () => {
     dev.addNotebook('/Shared/dev-sales/etl/load', PY + 'print("from dev")\n', 'PYTHON');
     dev.addNotebook('/Shared/dev-sales/etl/q', SQL + 'SELECT 2\n', 'SQL');
@@ -310,6 +368,11 @@ describe('DatabricksDeployNotebooks@1 (e2e)', function () {
       'etl/q': SQL + 'SELECT 2\n',
     });
     assert.equal(prod.language(`${T}/etl/q`), 'SQL');
+    assert.equal(
+      prod.get(`${T}/conf/settings.yml`)?.importFormat,
+      'RAW',
+      'workspace files are copied as RAW',
+    );
     assert.deepEqual(emu.writes({ host: dev.hostName }), [], 'the source workspace is only read');
   });
 

@@ -322,6 +322,52 @@ describe('DatabricksRunNotebook@1 (e2e)', function () {
     r.assertNoSecrets();
   });
 
+  it('replaces an OAuth token revoked server-side mid-run and keeps polling', async () => {
+    ws.addServicePrincipal(SP);
+    ws.scriptRun(SMOKE, { exitValue: smokeExit, durationMs: 2500 });
+    // Record the tokens the workspace hands out, to revoke them while the run is polled.
+    const minted: string[] = [];
+    const issue = emu.tokens.issue.bind(emu.tokens);
+    emu.tokens.issue = (claims, ttl) => {
+      const t = issue(claims, ttl);
+      minted.push(t.token);
+      return t;
+    };
+    let revoked = 0;
+    try {
+      const r = await run(
+        { notebookPath: SMOKE },
+        {
+          endpoints: {
+            dbx: {
+              url: ws.url,
+              scheme: 'UsernamePassword',
+              parameters: { username: SP.clientId, password: SP.secret },
+            },
+          },
+          onStdoutLine: (line) => {
+            if (line.startsWith('Run page: ')) {
+              revoked = minted.length;
+              for (const t of minted) emu.tokens.revoke(t);
+            }
+          },
+        },
+      );
+      assert.equal(r.outcome, 'Succeeded', explain(r));
+      assert.ok(revoked >= 1, 'a token was revoked mid-run');
+      const rejected = emu.journal.filter((e) => e.api.startsWith('jobs.') && e.status === 403);
+      assert.ok(rejected.length >= 1, 'the revoked token was used once');
+      assert.ok(emu.requests({ api: 'oidc.token' }).length >= 2, 'a new token was fetched');
+      for (const e of rejected) {
+        const next = emu.journal.find((j) => j.seq > e.seq && j.api === e.api);
+        assert.equal(next?.status, 200, 'the rejected call was resent and succeeded');
+      }
+      r.assertNoSecrets();
+    } finally {
+      emu.tokens.issue = issue;
+    }
+  });
+
   describe('bad inputs', () => {
     const cases: [string, Record<string, string>, RegExp][] = [
       [

@@ -1,8 +1,9 @@
 /**
  * A small model of how Azure DevOps runs an HttpRequest server task (agentless
- * task or release gate), for testing task.json definitions: `$(input)` macro
- * substitution, the Handlebars-like helpers used in EndpointUrl ({{#if}},
- * {{#equals}}, {{name}}), and the task-condition expression language subset
+ * task or release gate), for testing task.json definitions: `$(input)` and
+ * `$(endpoint.url)` / `$(endpoint.<data key>)` macro substitution, then the
+ * Handlebars-like helpers used in EndpointUrl ({{#if}}, {{#equals}}, {{name}}),
+ * and the task-condition expression language subset
  * gates use (eq, ne, and, or, not, xor, in, notIn, gt, ge, lt, le, count,
  * isNullOrEmpty, contains, startsWith, endsWith, jsonpath('…') returning arrays,
  * root['x'], indexing).
@@ -517,10 +518,21 @@ export interface ResolvedRequest {
   expression: string;
 }
 
+/** A service connection as the server sees it: its URL and its data (e.g. AzureRM subscriptionId). */
+export interface GateEndpoint {
+  url: string;
+  data?: Record<string, string>;
+}
+
 /**
  * Resolves an HttpRequest execution as the server does before calling out:
- * task input macros and $(endpoint.url), then the template helpers. Inputs get
- * their task.json defaults when not given.
+ * macros first (task inputs, `$(endpoint.url)` and `$(endpoint.<data key>)`, as
+ * AzurePolicyV0 uses `$(endpoint.subscriptionId)`), so a helper may compare a
+ * quoted macro (`{{#equals '$(filterType)' 'resource' 1}}`, AzureMonitorV1);
+ * then the template helpers, whose bare names are task inputs (`{{#if
+ * ResourceGroupName}}`) or endpoint values (`{{subscriptionId}}`, AzureMonitorV1
+ * and AutomatedAnalysisV0; `{{endpoint.url}}`). Inputs get their task.json
+ * defaults when not given.
  */
 export function resolveHttpRequest(
   taskJson: {
@@ -528,7 +540,7 @@ export function resolveHttpRequest(
     execution: { HttpRequest?: { Execute: HttpRequestExecution } };
   },
   inputs: Record<string, string>,
-  endpoints: Record<string, { url: string }>,
+  endpoints: Record<string, GateEndpoint>,
 ): ResolvedRequest {
   const exec = taskJson.execution.HttpRequest?.Execute;
   if (!exec) throw new Error('task.json has no HttpRequest execution');
@@ -537,17 +549,25 @@ export function resolveHttpRequest(
   for (const [k, v] of Object.entries(inputs)) values[k] = v;
   const endpointId = substituteMacros(exec.EndpointId ?? '', values);
   const endpoint = endpoints[endpointId];
-  const withEndpoint = { ...values, ...(endpoint ? { 'endpoint.url': endpoint.url } : {}) };
-  const url = renderTemplate(substituteMacros(exec.EndpointUrl, withEndpoint), values);
-  const headersText = substituteMacros(exec.Headers ?? '', values).trim();
+  const endpointValues: Record<string, string> = {};
+  if (endpoint) {
+    for (const [k, v] of Object.entries(endpoint.data ?? {})) endpointValues[`endpoint.${k}`] = v;
+    endpointValues['endpoint.url'] = endpoint.url;
+  }
+  // Values given as inputs win, so a test may still pass e.g. 'endpoint.subscriptionId' directly.
+  const withEndpoint = { ...endpointValues, ...values };
+  const templateContext = { ...(endpoint?.data ?? {}), ...withEndpoint };
+  const url = renderTemplate(substituteMacros(exec.EndpointUrl, withEndpoint), templateContext);
+  const headersText = substituteMacros(exec.Headers ?? '', withEndpoint).trim();
   return {
     endpointId,
     url,
-    method: substituteMacros(exec.Method ?? 'GET', values).toUpperCase(),
+    method: substituteMacros(exec.Method ?? 'GET', withEndpoint).toUpperCase(),
     headers: headersText ? (JSON.parse(headersText) as Record<string, string>) : {},
-    body: substituteMacros(exec.Body ?? '', values),
-    waitForCompletion: substituteMacros(exec.WaitForCompletion ?? 'false', values).toLowerCase() === 'true',
-    expression: substituteMacros(exec.Expression ?? '', values),
+    body: substituteMacros(exec.Body ?? '', withEndpoint),
+    waitForCompletion:
+      substituteMacros(exec.WaitForCompletion ?? 'false', withEndpoint).toLowerCase() === 'true',
+    expression: substituteMacros(exec.Expression ?? '', withEndpoint),
   };
 }
 

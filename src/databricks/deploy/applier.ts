@@ -1,8 +1,17 @@
 /**
  * Carries out a plan: folders first (each once, parents before children), then
- * every import concurrently, then, in mirror mode and only when everything
- * before succeeded, the deletes. Failures are collected, never thrown, so one
- * bad notebook does not stop the others.
+ * every import concurrently, then, only when everything before succeeded, the
+ * steps that remove something: swapping in updated DBC archives and, in mirror
+ * mode, the deletes. Failures are collected, never thrown, so one bad notebook
+ * does not stop the others, and a failed run deletes nothing it did not create.
+ *
+ * Nothing is ever deleted to make an import fit: notebooks and files are
+ * imported with overwrite (RAW files included; the "already exists" refusal of
+ * databricks/cli#3386 concerns AUTO, which is never used). A DBC archive cannot
+ * be overwritten, so an update is imported first to a staging sibling (proving
+ * the archive, the size limit and the permissions without touching the old
+ * one), and replaced only in the final phase: export the old one as a backup,
+ * delete it, import the new one, and put the backup back if that import fails.
  */
 import type { Logger } from '../../common/logger';
 import { runPool } from '../../common/pool';
@@ -28,6 +37,14 @@ export interface ApplyResult {
   failures: Failure[];
   /** True when mirror deletes were due but withheld because something failed. */
   deletesWithheld: boolean;
+  /** DBC updates that were staged but not swapped in because something failed (old archive kept). */
+  dbcUpdatesWithheld: string[];
+}
+
+/** Where an updated DBC archive is imported before it replaces the old one. */
+export function dbcStagingPath(path: string): string {
+  const i = path.lastIndexOf('/');
+  return `${path.slice(0, i)}/.deploy-staging.${path.slice(i + 1)}`;
 }
 
 const DEFAULT_MULTIPART_THRESHOLD = 1024 * 1024;
@@ -39,6 +56,7 @@ export async function applyPlan(plan: Plan, ws: WorkspaceClient, opts: ApplyOpti
     deleted: [],
     failures: [],
     deletesWithheld: false,
+    dbcUpdatesWithheld: [],
   };
   const { logger, signal } = opts;
   const failedFolders: string[] = [];
@@ -89,14 +107,40 @@ export async function applyPlan(plan: Plan, ws: WorkspaceClient, opts: ApplyOpti
     },
     { signal },
   );
+  const staged: PlannedImport[] = [];
   for (const r of res) {
-    if (r.ok) result.imported.push({ planned: r.item, result: r.value });
+    if (r.ok && r.value === STAGED) staged.push(r.item);
+    else if (r.ok) result.imported.push({ planned: r.item, result: r.value });
     else
       result.failures.push({
         path: r.item.path,
         operation: r.item.action,
         message: describeFailure(r.error),
       });
+  }
+
+  // DBC updates: swapped in only when every import succeeded; otherwise the old archives stay.
+  if (staged.length > 0) {
+    if (result.failures.length > 0) {
+      result.dbcUpdatesWithheld = staged.map((p) => p.path).sort();
+      // The staged copies are this run's own objects: remove them so nothing half-done is left.
+      await runPool(staged, opts.concurrency, (p) => ws.delete(dbcStagingPath(p.path), true, { signal }), {
+        signal,
+      });
+    } else {
+      const swaps = await runPool(staged, opts.concurrency, (p) => swapDbc(ws, p, threshold, signal), {
+        signal,
+      });
+      for (const r of swaps) {
+        if (r.ok) result.imported.push({ planned: r.item, result: r.value });
+        else
+          result.failures.push({
+            path: r.item.path,
+            operation: 'replace archive',
+            message: describeFailure(r.error),
+          });
+      }
+    }
   }
 
   // Deletes: never when anything failed, never outside targetPath.
@@ -127,6 +171,9 @@ export async function applyPlan(plan: Plan, ws: WorkspaceClient, opts: ApplyOpti
   return result;
 }
 
+/** Marks a DBC update imported to its staging path, to be swapped in later. */
+const STAGED: ImportResult = Object.freeze({});
+
 async function importOne(
   ws: WorkspaceClient,
   p: PlannedImport,
@@ -135,7 +182,14 @@ async function importOne(
 ): Promise<ImportResult> {
   const { item } = p;
   const transport = item.size >= multipartThreshold ? 'multipart' : 'json';
-  if (item.format === 'DBC') return importDbc(ws, p, transport, signal);
+  if (item.format === 'DBC') {
+    if (p.action === 'create') return importDbc(ws, p.path, item.content, transport, signal);
+    // A leftover of an interrupted run may sit at the staging path: it is ours to replace.
+    const staging = dbcStagingPath(p.path);
+    await ws.delete(staging, true, { signal });
+    await importDbc(ws, staging, item.content, transport, signal);
+    return STAGED;
+  }
   return importWithOverwrite(
     ws,
     {
@@ -151,10 +205,9 @@ async function importOne(
 }
 
 /**
- * Import with overwrite, recovering from two things that happen in real
- * workspaces: the parent folder vanished since the listing (create it, retry
- * once), and a workspace file that refuses to be overwritten with
- * RESOURCE_ALREADY_EXISTS (databricks/cli#3386: delete that file, import again).
+ * Import with overwrite, recovering when the parent folder vanished since the
+ * listing (create it, retry once). Anything else, "already exists" included,
+ * is a failure: nothing is deleted to make room.
  */
 export async function importWithOverwrite(
   ws: WorkspaceClient,
@@ -168,42 +221,77 @@ export async function importWithOverwrite(
       await ws.mkdirs(parentOf(req.path), { signal: opts.signal });
       return ws.importObject(req, opts);
     }
-    if (isHttpError(e, 'conflict') && (req.format === 'RAW' || req.format === 'AUTO')) {
-      const existing = await ws.getStatus(req.path, { signal: opts.signal });
-      if (existing?.object_type === 'FILE') {
-        await ws.delete(req.path, false, { signal: opts.signal });
-        return ws.importObject(req, opts);
-      }
-    }
     throw e;
   }
 }
 
 /**
- * DBC does not support overwrite, so an update deletes first, and a retry must
- * not fail on the object our own earlier attempt created.
+ * Imports a DBC archive to a path that must be free (DBC has no overwrite). A
+ * retry must not fail on the object our own earlier attempt created.
  */
 async function importDbc(
   ws: WorkspaceClient,
-  p: PlannedImport,
+  path: string,
+  content: Buffer,
   transport: 'json' | 'multipart',
   signal: AbortSignal | undefined,
 ): Promise<ImportResult> {
-  if (p.action === 'update') await ws.delete(p.path, true, { signal });
   const maxAttempts = 4;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ws.importObject(
-        { path: p.path, format: 'DBC', content: p.item.content, overwrite: false },
-        { transport, signal },
-      );
+      return await ws.importObject({ path, format: 'DBC', content, overwrite: false }, { transport, signal });
     } catch (e) {
       if (attempt > 1 && isHttpError(e, 'conflict')) return {};
       if (!isHttpError(e) || !e.retryable || attempt >= maxAttempts) throw e;
-      if (await ws.getStatus(p.path, { signal })) return {};
+      if (await ws.getStatus(path, { signal })) return {};
       await sleep(250 * 2 ** attempt, signal);
     }
   }
+}
+
+/**
+ * Replaces an archive with its staged successor: back up the old one (DBC
+ * export), delete it, import the new one, remove the staging copy. If the
+ * import fails, the backup is imported again, so the old version survives.
+ */
+async function swapDbc(
+  ws: WorkspaceClient,
+  p: PlannedImport,
+  multipartThreshold: number,
+  signal: AbortSignal | undefined,
+): Promise<ImportResult> {
+  const staging = dbcStagingPath(p.path);
+  let backup: { content: Buffer };
+  try {
+    backup = await ws.exportObject(p.path, 'DBC', { signal });
+  } catch (e) {
+    await ws.delete(staging, true, { signal }).catch(() => false);
+    throw new Error(`${describeFailure(e)}; could not back up the current archive, so it was not replaced`, {
+      cause: e,
+    });
+  }
+  await ws.delete(p.path, true, { signal });
+  const transport = p.item.size >= multipartThreshold ? 'multipart' : 'json';
+  let result: ImportResult;
+  try {
+    result = await importDbc(ws, p.path, p.item.content, transport, signal);
+  } catch (e) {
+    let restored = false;
+    try {
+      // The cancelled pipeline's signal must not stop the restore.
+      const backupTransport = backup.content.length >= multipartThreshold ? 'multipart' : 'json';
+      await importDbc(ws, p.path, backup.content, backupTransport, AbortSignal.timeout(60_000));
+      restored = true;
+    } catch {
+      // reported below
+    }
+    throw new Error(
+      `${describeFailure(e)}; ${restored ? 'the previous archive was put back' : `the previous archive could not be put back; the new one is at ${staging}`}`,
+      { cause: e },
+    );
+  }
+  await ws.delete(staging, true, { signal }).catch(() => false);
+  return result;
 }
 
 function parentOf(path: string): string {

@@ -26,7 +26,9 @@ import {
   normaliseWorkspacePath,
   parentRel,
   relativeTo,
+  stripWorkspacePrefix,
 } from './paths';
+import { runPool } from '../../common/pool';
 import { planCounts, planDeploy, type Plan } from './planner';
 import { prepareItems } from './prepare';
 import { NotAFolderError, listTree } from './remote-tree';
@@ -73,6 +75,8 @@ export interface DeployNotebooksResult {
   deleted: string[];
   failures: Failure[];
   deletesWithheld: boolean;
+  /** Updated DBC archives that were not swapped in because something failed. */
+  dbcUpdatesWithheld: string[];
   /** The manifest of this deploy (undefined for a dry run or a failed deploy). */
   manifest?: DeployManifest;
   manifestText?: string;
@@ -167,6 +171,7 @@ export async function deployNotebooks(opts: DeployNotebooksOptions): Promise<Dep
   // ---- target state ---------------------------------------------------------------
   const remote = await readTarget(opts.workspace, targetPath, items, opts);
   const manifest = await readManifest(opts.workspace, targetPath, remote, logger, signal);
+  if (manifest) await findNotebookEdits(opts.workspace, targetPath, remote, manifest, opts);
 
   const plan = planDeploy(items, remote, manifest, {
     targetPath,
@@ -199,6 +204,7 @@ export async function deployNotebooks(opts: DeployNotebooksOptions): Promise<Dep
         deleted,
         failures: [],
         deletesWithheld: false,
+        dbcUpdatesWithheld: [],
         manifestWritten: false,
         durationMs,
       },
@@ -227,7 +233,9 @@ export async function deployNotebooks(opts: DeployNotebooksOptions): Promise<Dep
     try {
       newManifest = await buildManifest(opts.workspace, targetPath, items, remote, plan, opts, now);
       manifestText = serializeManifest(newManifest);
-      if (manifest && sameEntries(manifest, newManifest)) {
+      // Rewritten after any import, even one that changed no entry (a hand edit undone): its
+      // modified_at marks when this deploy ended, the cutoff for finding later notebook edits.
+      if (manifest && applied.imported.length === 0 && sameEntries(manifest, newManifest)) {
         // Keep the previous deployedAt so an idle redeploy writes nothing.
         newManifest = manifest;
         manifestText = serializeManifest(manifest);
@@ -266,6 +274,10 @@ export async function deployNotebooks(opts: DeployNotebooksOptions): Promise<Dep
     logger.warn(
       `Mirror deletes withheld: ${plan.deletes.length} object(s) were not deleted because something failed.`,
     );
+  if (applied.dbcUpdatesWithheld.length > 0)
+    logger.warn(
+      `DBC archive update(s) withheld because something failed; the previous version(s) were kept: ${applied.dbcUpdatesWithheld.join(', ')}.`,
+    );
   return finish(
     {
       ...base,
@@ -274,6 +286,7 @@ export async function deployNotebooks(opts: DeployNotebooksOptions): Promise<Dep
       deleted,
       failures,
       deletesWithheld: applied.deletesWithheld,
+      dbcUpdatesWithheld: applied.dbcUpdatesWithheld,
       manifest: newManifest,
       manifestText,
       manifestWritten,
@@ -303,6 +316,7 @@ function finish(
     unchanged: r.unchanged,
     failures: r.failures,
     deletesWithheld: r.deletesWithheld,
+    dbcUpdatesWithheld: r.dbcUpdatesWithheld,
     source,
   });
   return { ...r, requests, summaryMarkdown: summary };
@@ -313,6 +327,7 @@ export function failureMessage(result: DeployNotebooksResult): string {
   const head =
     `${result.failures.length} operation(s) failed` +
     (result.deletesWithheld ? '; no deletes were run' : '') +
+    (result.dbcUpdatesWithheld.length ? '; DBC archives were not replaced' : '') +
     ':';
   return [head, ...result.failures.map((f) => `  ${f.path} (${f.operation}): ${f.message}`)].join('\n');
 }
@@ -395,6 +410,57 @@ async function readManifest(
     `Manifest of the last deploy (${parsed.manifest.deployedAt || 'unknown time'}): ${Object.keys(parsed.manifest.entries).length} object(s).`,
   );
   return parsed.manifest;
+}
+
+/**
+ * Workspaces that list notebooks without modified_at (the documented list
+ * response has it for files only) would hide hand edits. A second listing of
+ * the folders holding such notebooks, with notebooks_modified_after set to when
+ * the last deploy ended, shows exactly the notebooks edited since. The cutoff is
+ * the manifest file's own modified_at: a workspace timestamp taken after that
+ * deploy's imports, so the agent's clock plays no part.
+ */
+async function findNotebookEdits(
+  ws: WorkspaceClient,
+  targetPath: string,
+  remote: RemoteTree,
+  manifest: DeployManifest,
+  opts: DeployNotebooksOptions,
+): Promise<void> {
+  const blind = [...remote.objects.values()].filter(
+    (o) =>
+      o.type === 'NOTEBOOK' && o.modifiedAt === undefined && manifest.entries[o.rel]?.kind === 'notebook',
+  );
+  if (blind.length === 0) return;
+  const parsed = Date.parse(manifest.deployedAt);
+  const cutoff =
+    remote.objects.get(MANIFEST_FILE_NAME)?.modifiedAt ?? (Number.isNaN(parsed) ? undefined : parsed);
+  if (cutoff === undefined) {
+    opts.logger.debug('Notebook edits cannot be detected: no time for the last deploy.');
+    return;
+  }
+  const byRel = new Map(blind.map((o) => [o.rel, o]));
+  const folders = [...new Set(blind.map((o) => parentRel(o.rel)))].sort();
+  const listed = await runPool(
+    folders,
+    opts.concurrency,
+    (rel) =>
+      ws.listIfExists(joinWorkspacePath(targetPath, rel), {
+        signal: opts.signal,
+        notebooksModifiedAfter: cutoff,
+      }),
+    { signal: opts.signal },
+  );
+  for (const r of listed) {
+    if (!r.ok) throw r.error;
+    for (const info of r.value ?? []) {
+      const o = byRel.get(relativeTo(targetPath, stripWorkspacePrefix(info.path)) ?? '');
+      if (o && info.object_type === 'NOTEBOOK') o.modifiedAfter = cutoff;
+    }
+  }
+  opts.logger.debug(
+    `The workspace lists notebooks without modification times: checked ${blind.length} notebook(s) in ${folders.length} folder(s) for edits after ${new Date(cutoff).toISOString()}.`,
+  );
 }
 
 /**

@@ -144,7 +144,9 @@ function typeClash(item: DeployItem, obj: RemoteObject): string | undefined {
 
 /**
  * A change the task did not make, judged from what the API reports: a new
- * object id means deleted and recreated; a new modified_at or size means edited.
+ * object id means deleted and recreated; a new modified_at or size means edited;
+ * for notebooks listed without modified_at, a `notebooks_modified_after` listing
+ * that still shows them (RemoteObject.modifiedAfter) means edited.
  */
 export function detectDrift(item: DeployItem, entry: ManifestEntry, obj: RemoteObject): string | undefined {
   if (entry.objectId !== undefined && obj.objectId !== undefined && entry.objectId !== obj.objectId) {
@@ -153,6 +155,9 @@ export function detectDrift(item: DeployItem, entry: ManifestEntry, obj: RemoteO
   if (item.kind === 'dbc') return undefined;
   if (entry.modifiedAt !== undefined && obj.modifiedAt !== undefined && entry.modifiedAt !== obj.modifiedAt) {
     return `edited in the workspace at ${new Date(obj.modifiedAt).toISOString()}`;
+  }
+  if (obj.modifiedAt === undefined && obj.modifiedAfter !== undefined) {
+    return `edited in the workspace after the last deploy (${new Date(obj.modifiedAfter).toISOString()})`;
   }
   if (entry.remoteSize !== undefined && obj.size !== undefined && entry.remoteSize !== obj.size) {
     return `edited in the workspace (size ${entry.remoteSize} → ${obj.size} bytes)`;

@@ -84,9 +84,11 @@ export async function collectFromWorkspace(
         format: FILE_EXPORT_FORMAT,
         cls: {
           kind: 'file',
-          format: 'AUTO',
+          // RAW, as for local files (notebook-format.ts): AUTO could turn a .py with the
+          // notebook header into a notebook, and refuses to overwrite files (cli#3386).
+          format: 'RAW',
           workspaceName: name,
-          rule: 'FILE in the source workspace: copied as a workspace file',
+          rule: 'FILE in the source workspace: copied as a workspace file (RAW)',
         },
       });
     } else {

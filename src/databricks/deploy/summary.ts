@@ -66,6 +66,8 @@ export interface SummaryInput {
   unchanged: number;
   failures: Failure[];
   deletesWithheld: boolean;
+  /** Updated DBC archives not swapped in because something failed (the old ones were kept). */
+  dbcUpdatesWithheld?: string[];
   source: string;
 }
 
@@ -122,6 +124,11 @@ export function summaryMarkdown(s: SummaryInput): string {
   }
   if (s.deletesWithheld)
     lines.push('Mirror deletes were **not** run because something failed; nothing was deleted.', '');
+  if (s.dbcUpdatesWithheld?.length)
+    lines.push(
+      `DBC archives **not** replaced because something failed (the previous versions were kept): ${s.dbcUpdatesWithheld.map((p) => md(p)).join(', ')}`,
+      '',
+    );
   if (s.failures.length > 0) {
     lines.push('#### Failures', '');
     for (const f of s.failures.slice(0, MAX_LISTED))

@@ -43,6 +43,11 @@ export interface RemoteObject {
   size?: number;
   language?: NotebookLanguage;
   gitFolder: boolean;
+  /**
+   * For a notebook listed without modified_at: the cutoff (epoch ms) after which a
+   * `notebooks_modified_after` listing showed it modified, i.e. edited since the last deploy.
+   */
+  modifiedAfter?: number;
 }
 
 export interface RemoteTree {

@@ -50,7 +50,7 @@ export interface RunOutcome {
 }
 
 /** The parts of the clients the runner uses (tests substitute fakes). */
-export type JobsApi = Pick<JobsClient, 'submitRun' | 'getRun' | 'getRunOutput' | 'cancelRun'>;
+export type JobsApi = Pick<JobsClient, 'submitRun' | 'getRun' | 'getRunOutput' | 'cancelRun' | 'listRuns'>;
 export type ClustersApi = Pick<ClustersClient, 'ensureRunning'>;
 
 export interface RunNotebooksOptions {
@@ -119,19 +119,26 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunOutcom
 
   // ---- submit ----
   let runId: number;
+  const submitStartedAt = clock.now();
   try {
     runId = await opts.jobs.submitRun(opts.request as unknown as Record<string, unknown>, opts.signal);
   } catch (e) {
     if (!(isAbortError(e) || opts.signal?.aborted)) throw e;
-    // Cancelled while the submit was in flight: the run may exist. The same token
-    // finds it (or creates it), so it can be cancelled rather than left running.
-    const found = await opts.jobs
-      .submitRun(opts.request as unknown as Record<string, unknown>, AbortSignal.timeout(5000))
-      .catch(() => undefined);
+    outcome.cancelled = true;
+    // Nothing was sent: no run can exist.
+    if (isHttpError(e) && e.attempts === 0) {
+      log.warn('The pipeline was cancelled before the run was submitted; nothing was started.');
+      return outcome;
+    }
+    // The submit was in flight, so a run may exist. Look it up rather than submit again:
+    // resending with the same token would return it, but would start one if the first
+    // request never arrived, only for it to be cancelled at once.
+    const found = await findSubmittedRun(opts, submitStartedAt, clock);
     if (found === undefined) throw e;
     runId = found;
     outcome.runId = runId;
-    outcome.cancelled = true;
+    opts.onSubmitted?.({ runId });
+    log.warn(`The pipeline was cancelled while the run was being submitted: cancelling run ${runId}.`);
     await cancelAndWait(opts, outcome, runId, opts.abortCancelWaitMs ?? 5000, clock);
     return outcome;
   }
@@ -183,6 +190,80 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<RunOutcom
 
   if (!outcome.cancelled && run) await collectOutputs(opts, outcome, run);
   return outcome;
+}
+
+// Agent and workspace clocks may disagree; a run started this long before the submit still counts.
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * After a cancel interrupted runs/submit: finds the run that request created, if
+ * any, among the active one-time runs started since, by its name and its tasks
+ * (task keys and notebook paths). The idempotency token is not in the listing, so
+ * when more than one run matches none is chosen: cancelling another pipeline's
+ * run would be worse than leaving ours to its timeout_seconds. Tries a few times,
+ * as the interrupted request may still be on its way.
+ */
+async function findSubmittedRun(
+  opts: RunNotebooksOptions,
+  submitStartedAt: number,
+  clock: Clock,
+): Promise<number | undefined> {
+  const log = opts.logger;
+  const want = opts.request;
+  const signature = (tasks: { task_key: string; notebook_path?: string }[]) =>
+    tasks
+      .map((t) => `${t.task_key}\u0000${(t.notebook_path ?? '').replace(/^\/Workspace(?=\/)/, '')}`)
+      .sort()
+      .join('\n');
+  const wanted = signature(
+    want.tasks.map((t) => ({ task_key: t.task_key, notebook_path: t.notebook_task.notebook_path })),
+  );
+  const attempts = 3;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const matches: number[] = [];
+    try {
+      let pageToken: string | undefined;
+      for (let page = 0; page < 4; page++) {
+        // The pipeline's signal has fired: these calls get their own.
+        const res = await opts.jobs.listRuns(
+          {
+            runType: 'SUBMIT_RUN',
+            activeOnly: true,
+            expandTasks: true,
+            startTimeFrom: Math.max(0, submitStartedAt - CLOCK_SKEW_MS),
+            limit: 25,
+            pageToken,
+          },
+          AbortSignal.timeout(5000),
+        );
+        for (const r of res.runs) {
+          const tasks = (r.tasks ?? []).map((t) => ({
+            task_key: t.task_key,
+            notebook_path: t.notebook_task?.notebook_path,
+          }));
+          if (r.run_name === want.run_name && signature(tasks) === wanted) matches.push(r.run_id);
+        }
+        pageToken = res.next_page_token;
+        if (!res.has_more || !pageToken) break;
+      }
+    } catch (e) {
+      log.warn(`Could not look for the run being submitted: ${describeError(e)}.`);
+      return undefined;
+    }
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) {
+      log.warn(
+        `Several active runs named '${want.run_name}' started just now (${matches.join(', ')}); none was cancelled, as the one this task submitted cannot be told apart. Cancel it in the workspace if it is still running.`,
+      );
+      return undefined;
+    }
+    if (attempt < attempts) await clock.sleep(1000);
+  }
+  log.warn(
+    `The submit was interrupted and no active run named '${want.run_name}' was found: the run was probably not started.` +
+      (want.timeout_seconds ? ` If it was, it stops at its limit of ${want.timeout_seconds} s.` : ''),
+  );
+  return undefined;
 }
 
 /** Asks for cancellation, then polls until Databricks confirms or `waitMs` passes. */

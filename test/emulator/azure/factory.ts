@@ -91,6 +91,8 @@ const BUILT_IN: Partial<Record<AdfKind, string[]>> = {
 };
 
 const EVENT_TRIGGER_TYPES = new Set(['blobeventstrigger', 'customeventstrigger']);
+/** Trigger types that run one pipeline, given as `properties.pipeline` (not `pipelines`). */
+const SINGLE_PIPELINE_TRIGGER_TYPES = new Set(['tumblingwindowtrigger', 'chainingtrigger']);
 
 export interface AdfReference {
   kind: AdfKind;
@@ -561,12 +563,22 @@ export class FactoryState {
     if (action === 'start') {
       const prov = this.provisioningError(t);
       if (prov) return { ok: false, error: prov };
-      const pipelines = Array.isArray(t.properties.pipelines) ? t.properties.pipelines : [];
+      // Multiple-pipeline triggers (schedule, blob and custom events) list `pipelines`; a
+      // tumbling window or chaining trigger runs one pipeline, under `pipeline` (both are
+      // TriggerPipelineReference {pipelineReference, parameters}). A rerun trigger has neither.
+      const type = lower(String(t.properties.type ?? ''));
+      const single = SINGLE_PIPELINE_TRIGGER_TYPES.has(type);
+      const pipelines = single
+        ? t.properties.pipeline === undefined
+          ? []
+          : [t.properties.pipeline]
+        : Array.isArray(t.properties.pipelines)
+          ? t.properties.pipelines
+          : [];
       const refs = pipelines.map((p) =>
         isObject(p) && isObject(p.pipelineReference) ? p.pipelineReference.referenceName : undefined,
       );
-      const type = lower(String(t.properties.type ?? ''));
-      const needsPipelines = type !== 'chainingtrigger';
+      const needsPipelines = type !== 'reruntumblingwindowtrigger';
       if (
         (needsPipelines && refs.length === 0) ||
         refs.some((r) => typeof r !== 'string' || !this.has('pipelines', r))

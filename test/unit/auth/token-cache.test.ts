@@ -134,4 +134,30 @@ describe('RefreshingTokenCache', () => {
     cache.invalidate();
     assert.equal(await cache.getToken(), 'tok-2');
   });
+
+  it('invalidate(token) drops only that token, so requests rejected together refresh once', async () => {
+    let n = 0;
+    let dropped = 0;
+    const cache = new RefreshingTokenCache(
+      async () => ({ token: `tok-${++n}`, expiresOnTimestamp: Date.now() + 60 * MIN }),
+      { onInvalidate: () => dropped++ },
+    );
+    assert.equal(await cache.getToken(), 'tok-1');
+    assert.equal(cache.invalidate('tok-1'), true);
+    assert.equal(await cache.getToken(), 'tok-2');
+    // A second request that was sent with tok-1 finds it already replaced.
+    assert.equal(cache.invalidate('tok-1'), true);
+    assert.equal(await cache.getToken(), 'tok-2');
+    assert.equal(dropped, 1);
+    assert.equal(cache.fetches, 2);
+  });
+
+  it('invalidate() says when a fetch cannot bring a different token', async () => {
+    const cache = new RefreshingTokenCache(
+      async () => ({ token: 'imds-token', expiresOnTimestamp: Date.now() + 60 * MIN }),
+      { canForceRefresh: false },
+    );
+    await cache.getToken();
+    assert.equal(cache.invalidate('imds-token'), false);
+  });
 });

@@ -134,6 +134,56 @@ describe('gate evaluator: expressions', () => {
   });
 });
 
+describe('resolveHttpRequest: the forms Microsoft server tasks use', () => {
+  // Shapes of AzureMonitorV1 / AzurePolicyV0 / AutomatedAnalysisV0 (microsoft/azure-pipelines-tasks).
+  const task = (endpointUrl: string) => ({
+    inputs: [
+      { name: 'conn' },
+      { name: 'ResourceGroupName' },
+      { name: 'filterType', defaultValue: 'none' },
+      { name: 'resource' },
+    ],
+    execution: {
+      HttpRequest: {
+        Execute: {
+          EndpointId: '$(conn)',
+          EndpointUrl: endpointUrl,
+          Expression: "eq(root['sub'], '$(endpoint.subscriptionId)')",
+        },
+      },
+    },
+  });
+  const endpoints = { arm: { url: 'https://management.azure.com/', data: { subscriptionId: 'sub-1' } } };
+
+  it('resolves endpoint data as $(endpoint.<key>) in the URL and the expression', () => {
+    const r = resolveHttpRequest(
+      task('$(endpoint.url)subscriptions/$(endpoint.subscriptionId)/resourceGroups/$(ResourceGroupName)'),
+      { conn: 'arm', ResourceGroupName: 'rg' },
+      endpoints,
+    );
+    assert.equal(r.url, 'https://management.azure.com/subscriptions/sub-1/resourceGroups/rg');
+    assert.equal(r.expression, "eq(root['sub'], 'sub-1')");
+  });
+
+  it('compares a quoted input macro in {{#equals}} and reads bare names in {{#if}} and {{name}}', () => {
+    const url =
+      '$(endpoint.url)subscriptions/{{subscriptionId}}/alerts?x=1' +
+      '{{#if ResourceGroupName}}&targetResourceGroup=$(ResourceGroupName){{/if}}' +
+      "{{#equals '$(filterType)' 'resource' 1}}{{#if resource}}&targetResource={{resource}}{{/if}}{{/equals}}";
+    const all = resolveHttpRequest(
+      task(url),
+      { conn: 'arm', ResourceGroupName: 'rg', filterType: 'Resource', resource: 'vm1' },
+      endpoints,
+    );
+    assert.equal(
+      all.url,
+      'https://management.azure.com/subscriptions/sub-1/alerts?x=1&targetResourceGroup=rg&targetResource=vm1',
+    );
+    const none = resolveHttpRequest(task(url), { conn: 'arm', resource: 'vm1' }, endpoints);
+    assert.equal(none.url, 'https://management.azure.com/subscriptions/sub-1/alerts?x=1');
+  });
+});
+
 describe('DatabricksRunGate task.json: request resolution', () => {
   const taskJson = JSON.parse(
     fs.readFileSync(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { closeHttpClient, createHttpClient } from '../../../src/http/client';
+import { HttpError } from '../../../src/http/errors';
 import { buildUrl, encodeMultipart } from '../../../src/http/body';
 import type { HttpClient, HttpRequest } from '../../../src/http/types';
 import { json, startHttp, text, type TestServer } from './servers';
@@ -239,5 +240,119 @@ describe('http body helpers', () => {
         '--BOUNDARY\r\nContent-Disposition: form-data; name="content"; filename="a%22b.py"\r\nContent-Type: text/plain\r\n\r\nx\r\n' +
         '--BOUNDARY--\r\n',
     );
+  });
+});
+
+describe('http client: credentials refreshed after a 401', () => {
+  let server: TestServer;
+  let client: HttpClient;
+  // Tokens the server accepts; anything else gets the answer of `reject`.
+  const valid = new Set<string>();
+  let reject: 'expired-401' | 'invalid-403' = 'expired-401';
+
+  before(async () => {
+    server = await startHttp((req, res) => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      if (valid.has(token)) return json(res, 200, { ok: true, token });
+      if (reject === 'invalid-403')
+        return json(res, 403, { error_code: 403, message: 'Invalid access token.' });
+      return json(res, 401, { error_code: 'UNAUTHENTICATED', message: 'Token is expired' });
+    });
+    client = createHttpClient({ maxRetries: 0 });
+  });
+  beforeEach(() => {
+    valid.clear();
+    server.requests.length = 0;
+    reject = 'expired-401';
+  });
+  after(async () => {
+    closeHttpClient(client);
+    await server.close();
+  });
+
+  /** A token cache in miniature: `invalidate` drops the token only if it is the one sent. */
+  function refreshing() {
+    let n = 0;
+    let current: string | undefined;
+    const seen: Record<string, string>[] = [];
+    const authed = client.withAuth(
+      async () => {
+        current ??= `tok-${++n}`;
+        return { Authorization: `Bearer ${current}` };
+      },
+      ({ sentAuthHeaders }) => {
+        seen.push(sentAuthHeaders);
+        if (sentAuthHeaders.authorization === `Bearer ${current}`) current = undefined;
+        return true;
+      },
+    );
+    return { authed, seen, minted: () => n };
+  }
+
+  it('drops the rejected token and resends once, even a POST without an idempotency key', async () => {
+    const { authed, seen } = refreshing();
+    valid.add('tok-2');
+    const res = await authed.request<{ token: string }>({
+      method: 'POST',
+      url: `${server.url}/submit`,
+      json: { a: 1 },
+    });
+    assert.equal(res.data.token, 'tok-2');
+    assert.equal(res.attempts, 2);
+    assert.deepEqual(seen, [{ authorization: 'Bearer tok-1' }]);
+    assert.deepEqual(
+      server.requests.map((r) => r.headers.authorization),
+      ['Bearer tok-1', 'Bearer tok-2'],
+    );
+  });
+
+  it('also for a 403 that says the token is invalid', async () => {
+    reject = 'invalid-403';
+    const { authed } = refreshing();
+    valid.add('tok-2');
+    assert.equal((await authed.request({ method: 'GET', url: `${server.url}/x` })).status, 200);
+  });
+
+  it('resends only once: a token rejected again is an error, not a loop', async () => {
+    const { authed, minted } = refreshing();
+    await assert.rejects(authed.request({ method: 'GET', url: `${server.url}/x` }), (e: unknown) => {
+      assert.ok(e instanceof HttpError);
+      assert.equal(e.kind, 'unauthorized');
+      return true;
+    });
+    assert.equal(server.requests.length, 2);
+    assert.equal(minted(), 2);
+  });
+
+  it('does not resend when nothing can be refreshed (a PAT), nor without authorize', async () => {
+    let asked = 0;
+    const pat = client.withAuth(
+      async () => ({ Authorization: 'Bearer dapi-revoked' }),
+      () => {
+        asked++;
+        return false;
+      },
+    );
+    await assert.rejects(pat.request({ method: 'GET', url: `${server.url}/x` }), /401/);
+    assert.equal(asked, 1);
+    assert.equal(server.requests.length, 1);
+    await assert.rejects(
+      pat.request({ method: 'GET', url: `${server.url}/x`, skipAuth: true }),
+      /401/,
+      'a request that skips auth authenticates itself',
+    );
+    assert.equal(asked, 1);
+  });
+
+  it('concurrent requests rejected with the same stale token cause one refresh', async () => {
+    const { authed, minted } = refreshing();
+    valid.add('tok-2');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        authed.request<{ token: string }>({ method: 'GET', url: `${server.url}/x` }),
+      ),
+    );
+    assert.ok(results.every((r) => r.data.token === 'tok-2'));
+    assert.equal(minted(), 2);
   });
 });

@@ -389,6 +389,29 @@ describe('endpoints', () => {
         /must be an https/,
       );
     });
+
+    it('requires the Resource Manager URL: no public-cloud guess', () => {
+      for (const url of ['', '   ']) {
+        inputErr(
+          () =>
+            reader(
+              { x: 'a' },
+              {
+                a: {
+                  ...armEndpoint(
+                    'ServicePrincipal',
+                    { serviceprincipalid: 'id', serviceprincipalkey: 'k-123' },
+                    { environment: 'AzureUSGovernment' },
+                  ),
+                  url,
+                },
+              },
+            ).readAzureConnection('x'),
+          'x',
+          /Input 'x': the Azure Resource Manager service connection has no Resource Manager URL/,
+        );
+      }
+    });
   });
 
   describe('readDatabricksTarget', () => {

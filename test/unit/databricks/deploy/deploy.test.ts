@@ -210,6 +210,42 @@ describe('deploy/deploy (against an in-memory workspace)', () => {
     assert.equal(again.updated.length, 0);
   });
 
+  it('detects notebook edits where the listing has no modified_at for notebooks', async () => {
+    fake.notebookTimestamps = false;
+    await run();
+    fake.calls.length = 0;
+    // An idle redeploy: one extra listing per folder holding notebooks, nothing written.
+    const idle = await run();
+    assert.equal(idle.plan.drift.length, 0);
+    assert.deepEqual(fake.writes(), []);
+    const manifestModified = fake.objects.get(`${T}/.deploy-manifest.json`)!.modified;
+    assert.deepEqual(
+      fake.calls
+        .filter((c) => c.modifiedAfter !== undefined)
+        .map((c) => [c.path, c.modifiedAfter])
+        .sort(),
+      [
+        [`${T}/etl`, manifestModified],
+        [`${T}/reports`, manifestModified],
+      ],
+    );
+
+    fake.edit(`${T}/reports/daily`, 'edited by hand');
+    const r = await run();
+    assert.deepEqual(
+      r.plan.drift.map((d) => d.path),
+      [`${T}/reports/daily`],
+    );
+    assert.match(r.plan.drift[0].what, /edited in the workspace after the last deploy/);
+    assert.deepEqual(r.updated, [`${T}/reports/daily`]);
+    assert.equal(fake.text(`${T}/reports/daily`), baseFiles['reports/daily.scala']);
+    // The manifest is rewritten even though no entry changed, so its time moves past the repair.
+    assert.ok(fake.objects.get(`${T}/.deploy-manifest.json`)!.modified > manifestModified);
+    const again = await run();
+    assert.equal(again.plan.drift.length, 0);
+    assert.equal(again.updated.length, 0);
+  });
+
   it('re-creates an object deleted in the workspace even though its hash matches', async () => {
     await run();
     fake.objects.delete(`${T}/reports/daily`);
@@ -294,13 +330,30 @@ describe('deploy/deploy (against an in-memory workspace)', () => {
     assert.equal(fake.text(`${T}/etl/load`), PY + 'v3');
   });
 
-  it('works around files that refuse overwrite (databricks/cli#3386)', async () => {
+  it('updates files with a RAW overwrite and never deletes one to make room', async () => {
     await run();
-    fake.fileOverwriteBug = true;
     writeTree(dir, { 'requirements.txt': 'pandas==2\n' });
+    fake.calls.length = 0;
+    assert.equal((await run()).failures.length, 0);
+    assert.deepEqual(
+      fake.writes().map((c) => [c.op, c.path, c.format, c.overwrite]),
+      [
+        ['import', `${T}/requirements.txt`, 'RAW', true],
+        ['import', `${T}/.deploy-manifest.json`, 'RAW', true],
+      ],
+    );
+    // A service that refuses the overwrite gets a failure, not a delete-and-reimport.
+    fake.fileOverwriteBug = true;
+    writeTree(dir, { 'requirements.txt': 'pandas==3\n' });
+    fake.calls.length = 0;
     const r = await run();
-    assert.equal(r.failures.length, 0);
-    assert.equal(fake.text(`${T}/requirements.txt`), 'pandas==2\n');
+    assert.deepEqual(
+      r.failures.map((f) => [f.path, f.operation]),
+      [[`${T}/requirements.txt`, 'update']],
+    );
+    assert.match(r.failures[0].message, /RESOURCE_ALREADY_EXISTS/);
+    assert.ok(!fake.calls.some((c) => c.op === 'delete'), 'nothing deleted');
+    assert.equal(fake.text(`${T}/requirements.txt`), 'pandas==2\n', 'the old file is still there');
   });
 
   it('sends large content as multipart', async () => {
@@ -317,17 +370,78 @@ describe('deploy/deploy (against an in-memory workspace)', () => {
     assert.equal(r.updated.length, 5);
   });
 
-  it('DBC: update deletes the old archive first (no overwrite for DBC)', async () => {
-    writeTree(dir, { 'arch.dbc': Buffer.from('PK-v1') });
-    await run();
-    writeTree(dir, { 'arch.dbc': Buffer.from('PK-v2') });
-    fake.calls.length = 0;
-    const r = await run({ mode: 'mirror' });
-    assert.deepEqual(r.updated, [`${T}/arch`]);
-    const seq = ops(fake.writes());
-    assert.deepEqual(seq.slice(0, 2), [`delete ${T}/arch`, `import ${T}/arch`]);
-    assert.equal(fake.calls.find((c) => c.op === 'import' && c.path === `${T}/arch`)!.overwrite, false);
-    assert.ok(fake.objects.has(`${T}/arch/inner`), 'mirror keeps what the archive expanded into');
+  describe('DBC archives (no overwrite for DBC)', () => {
+    const STAGE = `${T}/.deploy-staging.arch`;
+
+    it('an update is staged first and swapped in only after every other import succeeded', async () => {
+      writeTree(dir, { 'arch.dbc': Buffer.from('PK-v1') });
+      await run();
+      writeTree(dir, { 'arch.dbc': Buffer.from('PK-v2'), 'etl/load.py': PY + 'v2' });
+      fake.calls.length = 0;
+      const r = await run({ mode: 'mirror' });
+      assert.equal(r.failures.length, 0);
+      assert.deepEqual(r.updated.sort(), [`${T}/arch`, `${T}/etl/load`]);
+      const seq = ops(fake.calls.filter((c) => c.op !== 'list' && c.op !== 'get-status'));
+      const firstDeleteOfOld = seq.indexOf(`delete ${T}/arch`);
+      assert.ok(firstDeleteOfOld > seq.indexOf(`import ${STAGE}`), 'staged before anything is removed');
+      assert.ok(firstDeleteOfOld > seq.indexOf(`import ${T}/etl/load`), 'after the other imports');
+      assert.deepEqual(seq.slice(firstDeleteOfOld - 1), [
+        `export ${T}/arch`,
+        `delete ${T}/arch`,
+        `import ${T}/arch`,
+        `delete ${STAGE}`,
+        `import ${T}/.deploy-manifest.json`,
+      ]);
+      assert.equal(fake.calls.find((c) => c.op === 'export' && c.path === `${T}/arch`)!.format, 'DBC');
+      assert.equal(fake.calls.find((c) => c.op === 'import' && c.path === `${T}/arch`)!.overwrite, false);
+      assert.equal(fake.text(`${T}/arch`), 'PK-v2');
+      assert.ok(!fake.objects.has(STAGE));
+      assert.ok(fake.objects.has(`${T}/arch/inner`), 'mirror keeps what the archive expanded into');
+    });
+
+    it('when another import fails, the old archive is kept and the staged copy removed', async () => {
+      writeTree(dir, { 'arch.dbc': Buffer.from('PK-v1') });
+      await run();
+      writeTree(dir, { 'arch.dbc': Buffer.from('PK-v2'), 'etl/load.py': PY + 'v2' });
+      fake.failWhen((c) => c.op === 'import' && c.path === `${T}/etl/load`, {
+        status: 400,
+        code: 'INVALID_PARAMETER_VALUE',
+        kind: 'badRequest',
+      });
+      fake.calls.length = 0;
+      const r = await run();
+      assert.deepEqual(
+        r.failures.map((f) => f.path),
+        [`${T}/etl/load`],
+      );
+      assert.deepEqual(r.dbcUpdatesWithheld, [`${T}/arch`]);
+      assert.ok(!r.updated.includes(`${T}/arch`));
+      assert.equal(fake.text(`${T}/arch`), 'PK-v1', 'the previous archive is untouched');
+      assert.ok(!fake.calls.some((c) => c.op === 'delete' && c.path === `${T}/arch`));
+      assert.ok(!fake.objects.has(STAGE), 'no staging copy left behind');
+      assert.match(failureMessage(r), /DBC archives were not replaced/);
+      assert.match(logger.text(), /DBC archive update\(s\) withheld .*\/Shared\/sales\/arch/);
+    });
+
+    it('when the final import fails, the backup is put back', async () => {
+      writeTree(dir, { 'arch.dbc': Buffer.from('PK-v1') });
+      await run();
+      writeTree(dir, { 'arch.dbc': Buffer.from('PK-v2') });
+      let finalImports = 0;
+      fake.failWhen((c) => c.op === 'import' && c.path === `${T}/arch` && ++finalImports === 1, {
+        status: 400,
+        code: 'INVALID_STATE',
+        kind: 'badRequest',
+      });
+      const r = await run();
+      assert.deepEqual(
+        r.failures.map((f) => [f.path, f.operation]),
+        [[`${T}/arch`, 'replace archive']],
+      );
+      assert.match(r.failures[0].message, /INVALID_STATE.*the previous archive was put back/);
+      assert.equal(fake.text(`${T}/arch`), 'PK-v1');
+      assert.equal(r.manifestText, undefined);
+    });
   });
 
   it('skips Git folders inside targetPath in mirror mode with a warning', async () => {
@@ -463,6 +577,7 @@ describe('deploy/deploy (against an in-memory workspace)', () => {
     assert.equal(fake.text(`${T}/etl/load`), PY + 'dev');
     assert.equal(fake.objects.get(`${T}/etl/load`)!.language, 'PYTHON');
     assert.equal(fake.text(`${T}/etl/conf.yml`), 'a: 1');
+    assert.equal(fake.objects.get(`${T}/etl/conf.yml`)!.format, 'RAW', 'workspace files are copied as RAW');
     assert.deepEqual(
       source.calls
         .filter((c) => c.op === 'export')

@@ -24,6 +24,8 @@ export interface FakeCall {
   format?: string;
   overwrite?: boolean;
   recursive?: boolean;
+  /** list: the notebooks_modified_after parameter. */
+  modifiedAfter?: number;
 }
 
 type Failure = { status: number; code: string; message: string; kind: HttpErrorKind; retryable?: boolean };
@@ -34,7 +36,10 @@ export class FakeWorkspace implements HttpClient {
   readonly stats = { requests: 0, retries: 0 };
   /** Notebooks report modified_at (real workspaces do; the docs say files only). */
   notebookTimestamps = true;
-  /** Reproduces databricks/cli#3386 for RAW/AUTO file overwrites. */
+  /**
+   * Files refuse overwrite with RESOURCE_ALREADY_EXISTS whatever the format. (databricks/cli#3386
+   * shows this for AUTO; here it stands for any import the service refuses to overwrite.)
+   */
   fileOverwriteBug = false;
   private nextId = 100;
   private clock = 1_000;
@@ -109,6 +114,8 @@ export class FakeWorkspace implements HttpClient {
       call.overwrite = req.multipart ? fields.overwrite === 'true' : body.overwrite === true;
     }
     if (op === 'export') call.format = String(req.query?.format);
+    if (op === 'list' && req.query?.notebooks_modified_after !== undefined)
+      call.modifiedAfter = Number(req.query.notebooks_modified_after);
     if (op === 'delete') call.recursive = body.recursive === true;
     this.calls.push(call);
     await Promise.resolve();
@@ -134,7 +141,14 @@ export class FakeWorkspace implements HttpClient {
       case 'list': {
         if (!obj) return notFound();
         if (obj.type !== 'DIRECTORY' && obj.type !== 'REPO') return ok({ objects: [this.info(path, obj)] });
-        const kids = [...this.objects.keys()].filter((p) => p !== '/' && parent(p) === path).sort();
+        const after = req.query?.notebooks_modified_after;
+        const kids = [...this.objects.keys()]
+          .filter((p) => p !== '/' && parent(p) === path)
+          .filter((p) => {
+            const o = this.objects.get(p)!;
+            return after === undefined || o.type !== 'NOTEBOOK' || o.modified > Number(after);
+          })
+          .sort();
         return ok(kids.length ? { objects: kids.map((k) => this.info(k, this.objects.get(k)!)) } : {});
       }
       case 'export':

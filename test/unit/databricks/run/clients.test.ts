@@ -140,6 +140,34 @@ describe('Jobs and Clusters clients (emulator)', function () {
       await jobs.cancelRun(id);
     });
 
+    it('lists active one-time runs with their tasks (how an interrupted submit is found)', async () => {
+      ws.addNotebook('/Shared/a', '# Databricks notebook source\n');
+      ws.scriptRun('/Shared/a', { durationMs: 60_000 });
+      const since = Date.now() - 1000;
+      const id = await jobs.submitRun({
+        run_name: 'find me',
+        tasks: [{ task_key: 'a', notebook_task: { notebook_path: '/Workspace/Shared/a' } }],
+      });
+      const res = await jobs.listRuns({
+        runType: 'SUBMIT_RUN',
+        activeOnly: true,
+        expandTasks: true,
+        startTimeFrom: since,
+        limit: 25,
+      });
+      const found = res.runs.find((r) => r.run_id === id);
+      assert.equal(found?.run_name, 'find me');
+      assert.deepEqual(
+        found?.tasks?.map((t) => [t.task_key, t.notebook_task?.notebook_path?.replace(/^\/Workspace/, '')]),
+        [['a', '/Shared/a']],
+      );
+      const q = new URLSearchParams(emu.requests({ api: 'jobs.runs.list' })[0].query);
+      assert.equal(q.get('run_type'), 'SUBMIT_RUN');
+      assert.equal(q.get('expand_tasks'), 'true');
+      assert.equal(q.get('active_only'), 'true');
+      await jobs.cancelRun(id);
+    });
+
     it('lists the latest completed run of a job', async () => {
       ws.addNotebook('/a', '# Databricks notebook source\n');
       const jobId = ws.addJob({

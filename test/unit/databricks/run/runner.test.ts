@@ -40,6 +40,13 @@ class FakeJobs implements JobsApi {
   tokens = new Set<string>();
   submits = 0;
   gets = 0;
+  /** Runs runs/list reports (besides ours, once submitted), and the queries it got. */
+  otherRuns: Run[] = [];
+  listQueries: Parameters<JobsApi['listRuns']>[0][] = [];
+  /** Whether an interrupted submit reached the server (the run exists) or not. */
+  submitLands = true;
+  /** The submit request body, to describe our run in listings. */
+  submitted?: Record<string, unknown>;
 
   constructor(
     private readonly clock: FakeClock,
@@ -51,9 +58,45 @@ class FakeJobs implements JobsApi {
     this.calls.push('submit');
     this.submits++;
     if (signal?.aborted) throw new AbortError();
-    this.tokens.add(String(body.idempotency_token));
-    this.submittedAt ??= this.clock.now();
+    if (this.interrupt) {
+      // The request went out; the pipeline is cancelled before the answer comes back.
+      if (this.submitLands) this.land(body);
+      this.interrupt();
+      throw new AbortError();
+    }
+    this.land(body);
     return this.runId;
+  }
+
+  /** Set to abort the pipeline while a submit is in flight. */
+  interrupt?: () => void;
+
+  private land(body: Record<string, unknown>): void {
+    this.tokens.add(String(body.idempotency_token));
+    this.submitted = body;
+    this.submittedAt ??= this.clock.now();
+  }
+
+  async listRuns(opts: Parameters<JobsApi['listRuns']>[0]): ReturnType<JobsApi['listRuns']> {
+    this.calls.push('list');
+    this.listQueries.push(opts);
+    const runs = [...this.otherRuns];
+    if (this.submitted) {
+      const tasks = this.submitted.tasks as { task_key: string; notebook_task: { notebook_path: string } }[];
+      runs.push({
+        run_id: this.runId,
+        run_name: String(this.submitted.run_name),
+        run_type: 'SUBMIT_RUN',
+        state: { life_cycle_state: 'PENDING' },
+        tasks: tasks.map((t, i) => ({
+          run_id: 1000 + i,
+          task_key: t.task_key,
+          // The service reports paths without the /Workspace prefix.
+          notebook_task: { notebook_path: t.notebook_task.notebook_path.replace(/^\/Workspace/, '') },
+        })),
+      });
+    }
+    return { runs, has_more: false };
   }
 
   async getRun(runId: number, signal?: AbortSignal): Promise<Run> {
@@ -224,24 +267,100 @@ describe('runNotebooks', () => {
     assert.match(logger.text(), /pipeline was cancelled: cancelling Databricks run 77/);
   });
 
-  it('finds and cancels a run whose submit was interrupted by the cancel', async () => {
-    const { clock, jobs, logger, request } = setup({ tasks: { a: { runMs: 60_000, result: 'SUCCESS' } } });
-    const ac = new AbortController();
-    ac.abort();
-    const notified: unknown[] = [];
-    const out = await runNotebooks({
-      jobs,
-      request,
-      timeoutMs: 3600_000,
-      logger,
-      clock,
-      signal: ac.signal,
-      onSubmitted: (i) => notified.push(i),
+  describe('cancelled while runs/submit is in flight', () => {
+    function interrupted(
+      notebooks: Record<string, Script['tasks'][string]> = { a: { runMs: 60_000, result: 'SUCCESS' } },
+    ) {
+      const t = setup({ tasks: notebooks });
+      const ac = new AbortController();
+      t.jobs.interrupt = () => ac.abort();
+      const notified: unknown[] = [];
+      const go = () =>
+        runNotebooks({
+          jobs: t.jobs,
+          request: t.request,
+          timeoutMs: 3600_000,
+          logger: t.logger,
+          clock: t.clock,
+          signal: ac.signal,
+          onSubmitted: (i) => notified.push(i),
+        });
+      return { ...t, go, notified };
+    }
+
+    it('finds the run by name and tasks (runs/list) and cancels it, without submitting again', async () => {
+      const t = interrupted();
+      // Another pipeline's run with the same name but other notebooks is left alone.
+      t.jobs.otherRuns.push({
+        run_id: 5,
+        run_name: 'r',
+        tasks: [{ run_id: 6, task_key: 'b', notebook_task: { notebook_path: '/Shared/b' } }],
+      });
+      const out = await t.go();
+      assert.equal(out.cancelled, true);
+      assert.equal(out.runId, 77);
+      assert.equal(t.jobs.submits, 1, 'no second submit');
+      assert.deepEqual(t.jobs.calls.slice(0, 3), ['submit', 'list', 'cancel']);
+      assert.deepEqual(t.notified, [{ runId: 77 }]);
+      const q = t.jobs.listQueries[0];
+      assert.equal(q.runType, 'SUBMIT_RUN');
+      assert.equal(q.activeOnly, true);
+      assert.equal(q.expandTasks, true);
+      assert.ok(q.startTimeFrom! <= t.clock.now() - 5 * 60_000 + 1000, 'allows for clock skew');
+      assert.match(t.logger.text(), /cancelled while the run was being submitted: cancelling run 77/);
     });
-    assert.equal(out.cancelled, true);
-    assert.equal(out.runId, 77);
-    assert.deepEqual([...jobs.tokens], ['tok']);
-    assert.ok(jobs.calls.includes('cancel'));
+
+    it('when no run appears, starts nothing and says so', async () => {
+      const t = interrupted();
+      t.jobs.submitLands = false;
+      await assert.rejects(t.go(), (e: unknown) => e instanceof AbortError);
+      assert.equal(t.jobs.submits, 1, 'no second submit');
+      assert.equal(t.jobs.listQueries.length, 3, 'looked a few times for a late arrival');
+      assert.ok(!t.jobs.calls.includes('cancel'));
+      assert.match(t.logger.text(), /no active run named 'r' was found/);
+    });
+
+    it('when several runs match, cancels none of them', async () => {
+      const t = interrupted();
+      t.jobs.otherRuns.push({
+        run_id: 5,
+        run_name: 'r',
+        tasks: [{ run_id: 6, task_key: 'a', notebook_task: { notebook_path: '/Shared/a' } }],
+      });
+      await assert.rejects(t.go(), (e: unknown) => e instanceof AbortError);
+      assert.ok(!t.jobs.calls.includes('cancel'));
+      assert.match(
+        t.logger.text(),
+        /Several active runs named 'r' started just now \(5, 77\); none was cancelled/,
+      );
+    });
+
+    it('a submit the cancel stopped before sending needs no lookup', async () => {
+      const t = setup({ tasks: { a: { runMs: 60_000, result: 'SUCCESS' } } });
+      const ac = new AbortController();
+      ac.abort();
+      t.jobs.submitRun = async () => {
+        throw new HttpError({
+          method: 'POST',
+          path: '/api/2.2/jobs/runs/submit',
+          kind: 'aborted',
+          attempts: 0,
+          retryable: false,
+        });
+      };
+      const out = await runNotebooks({
+        jobs: t.jobs,
+        request: t.request,
+        timeoutMs: 3600_000,
+        logger: t.logger,
+        clock: t.clock,
+        signal: ac.signal,
+      });
+      assert.equal(out.cancelled, true);
+      assert.equal(out.runId, undefined);
+      assert.deepEqual(t.jobs.calls, []);
+      assert.match(t.logger.text(), /cancelled before the run was submitted; nothing was started/);
+    });
   });
 
   it('keeps polling through transient errors, and stops on a lasting one', async () => {
