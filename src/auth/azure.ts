@@ -9,7 +9,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type * as Identity from './identity-credentials';
 import type { Logger } from '../common/logger';
-import { registerSecret } from '../common/secrets';
+import { redactAndTruncate, registerSecret } from '../common/secrets';
 import type { HttpClient } from '../http/types';
 import { bearerTokenOf } from './authorized-http';
 import {
@@ -346,7 +346,7 @@ function describeBody(body: string): string {
   } catch {
     // not JSON
   }
-  return body.slice(0, 300);
+  return redactAndTruncate(body, 300);
 }
 
 function errText(err: unknown): string {

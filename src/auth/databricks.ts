@@ -6,7 +6,7 @@
  * principals that are not workspace users).
  */
 import type { Logger } from '../common/logger';
-import { registerSecret } from '../common/secrets';
+import { redactAndTruncate, registerSecret } from '../common/secrets';
 import type { HttpClient } from '../http/types';
 import {
   createAzureCredentialHandle,
@@ -99,7 +99,9 @@ function m2mError(status: number, data: unknown, clientId: string, workspaceUrl:
         ? d.message
         : undefined;
   const said =
-    code || desc ? ` Databricks said: ${[code, desc].filter(Boolean).join(': ').slice(0, 300)}` : '';
+    code || desc
+      ? ` Databricks said: ${redactAndTruncate([code, desc].filter(Boolean).join(': '), 300)}`
+      : '';
   if (status === 404) {
     return new AuthError(
       'databricksOAuth',

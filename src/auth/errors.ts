@@ -4,7 +4,7 @@
  * which service connection to fix. Messages never contain a secret: every text
  * passes through redact() and only ids (client id, tenant id) are named.
  */
-import { redact } from '../common/secrets';
+import { redact, redactAndTruncate } from '../common/secrets';
 
 export type AuthErrorCode =
   | 'invalidSecret'
@@ -70,9 +70,10 @@ export function parseEntraError(text: string): { aadsts?: number; error?: string
   let description: string | undefined;
   if (m) {
     // Keep the first sentence of the Entra description: it names the problem without echoing request data.
-    const rest = text.slice(m.index);
+    // Masked before it is split, flattened or cut, so no part of a secret survives any of those.
+    const rest = redact(text.slice(m.index));
     const firstLine = rest.split(/\r?\n|\s-\s(?:Timestamp|Trace ID|Correlation ID)/)[0];
-    description = firstLine.replace(/\s+/g, ' ').trim().slice(0, 400);
+    description = redactAndTruncate(firstLine.replace(/\s+/g, ' ').trim(), 400);
   }
   return { aadsts: m ? Number(m[1]) : undefined, error: err?.[1], description };
 }
@@ -199,5 +200,5 @@ export function describeManagedIdentityFailure(
 }
 
 function firstLine(text: string): string {
-  return text.split(/\r?\n/)[0].slice(0, 300);
+  return redactAndTruncate(redact(text).split(/\r?\n/)[0], 300);
 }

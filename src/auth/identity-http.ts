@@ -10,6 +10,7 @@ import type {
   PipelineResponse,
   RawHttpHeaders,
 } from '@azure/core-rest-pipeline';
+import { redactAndTruncate } from '../common/secrets';
 import type { HttpClient, HttpMethod } from '../http/types';
 
 /** Statuses handed back to MSAL as responses (it reads Entra's error bodies itself). */
@@ -98,7 +99,8 @@ export function createIdentityHttpClient(http: HttpClient, operation: string): I
         });
         const bodyAsText =
           typeof res.data === 'string' ? res.data : res.data == null ? '' : JSON.stringify(res.data);
-        if (res.status >= 400) errorBody = bodyAsText.slice(0, 2000);
+        // Masked before the cut: a secret across it would otherwise keep its start.
+        if (res.status >= 400) errorBody = redactAndTruncate(bodyAsText, 2000);
         return { request, status: res.status, headers: new SimpleHeaders(res.headers), bodyAsText };
       } catch (err) {
         transportError = err;

@@ -3,7 +3,7 @@
  * for a service connection ("Oidctoken - Create"), to be exchanged at Entra ID
  * as a client assertion.
  */
-import { registerSecret } from '../common/secrets';
+import { redactAndTruncate, registerSecret } from '../common/secrets';
 import type { HttpClient } from '../http/types';
 import { AuthError } from './errors';
 
@@ -95,7 +95,7 @@ export async function fetchPipelineOidcToken(
 
 function serviceMessage(data: unknown): string | undefined {
   if (data && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string') {
-    return (data as { message: string }).message.slice(0, 300);
+    return redactAndTruncate((data as { message: string }).message, 300);
   }
   return undefined;
 }

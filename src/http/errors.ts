@@ -429,7 +429,8 @@ const MIN_SCRUB_LENGTH = 6;
  * Builds a function that removes, from text a service sent back, every value
  * the request carried that could be secret: header values (and the credential
  * part of "Bearer x"/"Basic x"), the raw query string and secret-looking query
- * parameters. A second line of defence for services that echo requests in errors.
+ * parameters, and then every registered secret. A second line of defence for services
+ * that echo requests in errors.
  */
 export function requestScrubber(headers: Record<string, string>, url: URL): (text: string) => string {
   const values = new Set<string>();
@@ -457,7 +458,9 @@ export function requestScrubber(headers: Record<string, string>, url: URL): (tex
   return (text: string) => {
     let out = text;
     for (const v of list) if (out.includes(v)) out = out.split(v).join('***');
-    return out;
+    // Registered secrets too, here, before the body is parsed, flattened and cut: a secret
+    // across a cut would otherwise keep its start where redact() can no longer see it.
+    return redact(out);
   };
 }
 

@@ -1,4 +1,4 @@
-import { redact } from '../common/secrets';
+import { redact, redactAndTruncate } from '../common/secrets';
 
 /** Bad task input: the message names the input (its task.json name) and says how to fix it. */
 export class InputError extends Error {
@@ -12,6 +12,6 @@ export class InputError extends Error {
 
 /** Shows a user value in a message: one line, bounded length. */
 export function quoteValue(value: string, max = 80): string {
-  const one = value.replace(/\r?\n/g, '\\n');
-  return `'${one.length > max ? `${one.slice(0, max - 1)}…` : one}'`;
+  // Masked before the cut, or the start of a secret across it would survive.
+  return `'${redactAndTruncate(redact(value).replace(/\r?\n/g, '\\n'), max)}'`;
 }

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { redact } from '../common/secrets';
+import { redact, redactAndTruncate } from '../common/secrets';
 import { closeHttpClient } from '../http/client';
 import { HttpError } from '../http/errors';
 import type { HttpClient } from '../http/types';
@@ -46,7 +46,7 @@ export function describeFailure(err: unknown): string {
     // Core errors carry complete, user-facing messages (lists of failed paths, traces):
     // keep every line, but bound the length so a runaway message can't flood the log.
     const msg = (err.message || err.name || 'The task failed.').trim();
-    return redact(msg.length > 8000 ? `${msg.slice(0, 8000)}…` : msg);
+    return redactAndTruncate(msg, 8000);
   }
   return redact(String(err));
 }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { authorizedHttp, createDatabricksAuthorizer } from '../../src/auth';
+import { redact, redactAndTruncate } from '../../src/common/secrets';
 import { ClusterNotFoundError, ClustersClient } from '../../src/databricks/clusters-client';
 import { JobsClient } from '../../src/databricks/jobs-client';
 import { AssertionSyntaxError, parseAssertions, type Assertion } from '../../src/databricks/run/assertions';
@@ -185,8 +186,8 @@ function resultMessage(failures: string[]): string {
       .join(' '),
   );
   if (lines.length === 1) return lines[0];
-  const joined = lines.join(' | ');
-  return `${failures.length} problems: ${joined.length > 900 ? joined.slice(0, 899) + '…' : joined}`;
+  // Masked before the cut: a secret across it would otherwise keep its start.
+  return `${failures.length} problems: ${redactAndTruncate(lines.join(' | '), 900)}`;
 }
 
 function logNotebooks(ctx: TaskContext, report: RunReport): void {
@@ -199,7 +200,9 @@ function logNotebooks(ctx: TaskContext, report: RunReport): void {
     if (o.runPageUrl) ctx.logger.info(`Task run: ${o.runPageUrl}`);
     if (o.stateMessage) ctx.logger.info(`State message: ${o.stateMessage}`);
     ctx.logger.info(
-      `Exit value: ${n.exit.kind}${n.exit.kind !== 'none' ? ` (${n.exit.raw.length} characters${o.truncated ? ', truncated' : ''})` : ''}`,
+      o.outputError
+        ? `Exit value: unknown, the output could not be read: ${o.outputError}`
+        : `Exit value: ${n.exit.kind}${n.exit.kind !== 'none' ? ` (${n.exit.raw.length} characters${o.truncated ? ', truncated' : ''})` : ''}`,
     );
     if (n.exit.tests.length > 0) {
       ctx.logger.info(
@@ -212,14 +215,15 @@ function logNotebooks(ctx: TaskContext, report: RunReport): void {
       }
     }
     const metrics = Object.keys(n.exit.metrics);
-    if (metrics.length > 0) ctx.logger.info(`Metrics: ${JSON.stringify(n.exit.metrics).slice(0, 2000)}`);
-    if (n.exit.kind === 'text') ctx.logger.info(`Output: ${n.exit.raw.slice(0, 2000)}`);
+    if (metrics.length > 0)
+      ctx.logger.info(`Metrics: ${redactAndTruncate(JSON.stringify(n.exit.metrics), 2000)}`);
+    if (n.exit.kind === 'text') ctx.logger.info(`Output: ${redactAndTruncate(n.exit.raw, 2000)}`);
     if (o.error) ctx.logger.info(`Error: ${o.error}`);
     if (o.errorTrace) ctx.logger.info(`Trace:\n${o.errorTrace}`);
     ctx.logger.endGroup();
   }
   for (const a of report.assertions)
-    ctx.logger.info(`Assertion ${a.passed ? 'holds' : 'FAILS'}: ${a.message}`);
+    ctx.logger.info(`Assertion ${a.passed ? 'holds' : a.skipped ? 'NOT EVALUATED' : 'FAILS'}: ${a.message}`);
 }
 
 void runTask(TASK, async (ctx) => {
@@ -324,7 +328,8 @@ void runTask(TASK, async (ctx) => {
   const dir = tempDirectory();
   if (settings.publishTestResults) {
     const file = path.join(dir, `databricks-run-${outcome.runId ?? 'none'}-${Date.now()}.junit.xml`);
-    fs.writeFileSync(file, report.junitXml, 'utf8');
+    // Exit values and traces come from the notebook: mask any secret it echoed.
+    fs.writeFileSync(file, redact(report.junitXml), 'utf8');
     publishJUnit(file, { runTitle: settings.testRunTitle || settings.runName });
     ctx.logger.info(`Published test results: ${report.testsPassed} passed, ${report.testsFailed} failed.`);
   }

@@ -169,6 +169,32 @@ describe('DatabricksRunNotebook@1 (e2e)', function () {
     assert.equal(r.outputVariables.testsFailed, '1');
   });
 
+  it('when the output cannot be read, says so with the HTTP error instead of blaming the assertions', async () => {
+    ws.scriptRun(SMOKE, { exitValue: smokeExit, durationMs: 200 });
+    // Longer than the client's retries last (Retry-After 0 keeps them quick).
+    emu.addFault({ kind: '503', api: 'jobs.runs.get-output', count: 30, retryAfter: 0 });
+    const r = await run({ notebookPath: SMOKE, assertions: 'metrics.accuracy >= 0.9' });
+    assert.equal(r.outcome, 'Failed', explain(r));
+    const message = r.result?.message ?? '';
+    assert.match(
+      message,
+      /^Notebook \/Shared\/tests\/smoke_test succeeded, but its output could not be read: .*runs\/get-output.* 503\b.*Its exit value \(tests, metrics, notebookOutput\) is unknown and assertions on it were not evaluated\.$/,
+    );
+    assert.doesNotMatch(`${message}\n${r.stdout}`, /Assertion does not hold|not a JSON object/);
+    assert.match(
+      r.stdout,
+      /Assertion NOT EVALUATED: metrics\.accuracy >= 0\.9: not evaluated: the output of smoke_test could not be read/,
+    );
+    assert.equal(r.outputVariables.resultState, 'SUCCESS');
+    assert.equal(r.outputVariables.notebookOutput, '');
+    assert.equal(ws.runs().length, 1);
+    const xml = r.publishedTestResults[0].files[0].content ?? '';
+    assert.match(
+      xml,
+      /<testcase name="smoke_test run"[^>]*>\s*<error message="The run succeeded, but its output could not be read/,
+    );
+  });
+
   it('reports a failed run with its state message, error and trace, and still sets the outputs', async () => {
     ws.scriptRun(SMOKE, {
       resultState: 'FAILED',

@@ -138,22 +138,6 @@ interface PlantCase {
   message: RegExp;
 }
 
-/**
- * Cases that fail today because of a known bug (see the report to the lead); they run when
- * SECRET_SCAN_KNOWN_BUGS=1 and move into PLANTED once fixed.
- */
-const KNOWN_BUGS: PlantCase[] = [
-  {
-    // src/auth/databricks.ts (m2mError) cuts "Databricks said: …" to 300 characters and only then
-    // redacts (in AuthError), so the first part of a secret across the cut survives.
-    name: 'an OAuth client secret straddling the 300-character cut of the token error',
-    task: 'DatabricksRunNotebookV1',
-    auth: 'databricks-oauth',
-    offset: 300 - 16 - 20,
-    message: /invalid_client/,
-  },
-];
-
 const PLANTED: PlantCase[] = [
   {
     name: 'a PAT echoed in a Databricks error',
@@ -176,6 +160,15 @@ const PLANTED: PlantCase[] = [
     task: 'DatabricksRunNotebookV1',
     auth: 'databricks-oauth',
     offset: 0,
+    message: /invalid_client/,
+  },
+  {
+    // The token error quotes 300 characters of "Databricks said: …": masked before the cut,
+    // or the first part of a secret across it would survive (redactAndTruncate).
+    name: 'an OAuth client secret straddling the 300-character cut of the token error',
+    task: 'DatabricksRunNotebookV1',
+    auth: 'databricks-oauth',
+    offset: 300 - 16 - 20,
     message: /invalid_client/,
   },
   {
@@ -208,9 +201,7 @@ describe('secret scan: secrets planted in error bodies are masked', function () 
   let armEcho: EchoHost;
   let distDir: string;
   let staticSecrets: string[];
-  const planted = (process.env.SECRET_SCAN_KNOWN_BUGS ? [...PLANTED, ...KNOWN_BUGS] : PLANTED).filter((c) =>
-    fs.existsSync(path.join(TASKS_ROOT, c.task, 'index.ts')),
-  );
+  const planted = PLANTED.filter((c) => fs.existsSync(path.join(TASKS_ROOT, c.task, 'index.ts')));
 
   before(async () => {
     distDir = (await buildOnce(TASKS_ROOT)).out;

@@ -9,6 +9,8 @@ import { DeployInputError } from './errors';
 export interface PathSelector {
   /** True when the relative posix path is included and not excluded. */
   selects(relPath: string): boolean;
+  /** False only when no file below the relative folder path can be selected. */
+  mightSelectBelow(relDir: string): boolean;
   /** The include patterns actually used (default ['**']). */
   readonly include: readonly string[];
   readonly exclude: readonly string[];
@@ -48,9 +50,15 @@ export function createSelector(include: readonly string[], exclude: readonly str
   const excM = exc.flatMap((p) => compile(p, 'exclude', true));
   const matchesAny = (ms: Minimatch[], rel: string): boolean => ms.some((m) => m.match(rel));
 
+  // A child name no ordinary pattern names: an exclude that matches it covers the whole folder.
+  const probe = '\u2063probe\u2063';
   return {
     include: incPatterns,
     exclude: exc,
     selects: (rel: string) => matchesAny(incM, rel) && !matchesAny(excM, rel),
+    mightSelectBelow: (relDir: string) =>
+      incM.some((m) => m.match(relDir, true)) &&
+      !matchesAny(excM, relDir) &&
+      !matchesAny(excM, `${relDir}/${probe}`),
   };
 }

@@ -3,13 +3,14 @@
  * the UI and %sh show the same object as `/Workspace/Shared/x`. We accept both
  * and always send the form without the prefix, which every API version accepts.
  */
+import { hasControlChar, printable } from '../path-text';
 import { DeployInputError } from './errors';
 
 const WORKSPACE_PREFIX = '/Workspace';
 
 /**
  * Canonical API path: absolute, no `/Workspace` prefix, no empty, `.` or `..`
- * segments, no trailing slash. `..` is resolved so `/Shared/x/..` is seen for what it is.
+ * segments, no trailing slash, no control characters. `..` is resolved so `/Shared/x/..` is seen for what it is.
  * Throws DeployInputError naming `inputName` when the path is unusable.
  */
 export function normaliseWorkspacePath(raw: string, inputName: string): string {
@@ -19,6 +20,13 @@ export function normaliseWorkspacePath(raw: string, inputName: string): string {
       inputName,
       `Input '${inputName}' is required: give a workspace folder such as /Shared/sales.`,
     );
+  // First, so no other message echoes the raw characters.
+  if (hasControlChar(value)) {
+    throw new DeployInputError(
+      inputName,
+      `Input '${inputName}': "${printable(value)}" contains a control character; workspace paths cannot. Check the value for pasted or hidden characters.`,
+    );
+  }
   if (value.includes('\\')) {
     throw new DeployInputError(
       inputName,

@@ -1,10 +1,12 @@
 /**
  * Turns source candidates into deploy items: classification, path mapping,
  * token replacement, hashing, and the checks that must fail before anything
- * in the workspace changes (conflicting names, over-size content, unknown tokens).
+ * in the workspace changes (conflicting names, over-size content, unknown tokens,
+ * control characters in names).
  */
 import * as crypto from 'node:crypto';
 import { classifyFile, describeKind } from '../notebook-format';
+import { hasControlChar, printable } from '../path-text';
 import { DeployInputError } from './errors';
 import { MANIFEST_FILE_NAME } from './manifest';
 import { ancestorsRel } from './paths';
@@ -28,6 +30,15 @@ export function sha256(content: Buffer): string {
 
 export function prepareItems(candidates: readonly SourceCandidate[], opts: PrepareOptions): DeployItem[] {
   const maxBytes = opts.maxBytes ?? MAX_IMPORT_BYTES;
+  // First, so no other message echoes the raw characters.
+  const hostile = candidates.filter((c) => hasControlChar(c.source)).map((c) => printable(c.source));
+  if (hostile.length > 0) {
+    throw new DeployInputError(
+      opts.sourceInput,
+      `Input '${opts.sourceInput}': ${hostile.length} file(s) have control characters in their names, which workspace paths cannot have; ` +
+        `rename them or leave them out with the 'exclude' input; nothing was changed: ${listFiles(hostile.sort())}.`,
+    );
+  }
   const items: DeployItem[] = [];
   const missingTokens = new Map<string, string[]>();
   for (const c of candidates) {
@@ -64,12 +75,13 @@ export function prepareItems(candidates: readonly SourceCandidate[], opts: Prepa
   }
 
   const problems: { input: string; message: string }[] = [];
+  const source = `Input '${opts.sourceInput}':`;
   const conflicts = findConflicts(items);
   if (conflicts.length > 0) {
     problems.push({
       input: opts.sourceInput,
       message:
-        `${conflicts.length} workspace path(s) would receive more than one source (notebooks lose their extension in the workspace); ` +
+        `${source} ${conflicts.length} workspace path(s) would receive more than one source (notebooks lose their extension in the workspace); ` +
         `rename or exclude one of each:\n` +
         conflicts.map((c) => `  ${c}`).join('\n'),
     });
@@ -78,10 +90,11 @@ export function prepareItems(candidates: readonly SourceCandidate[], opts: Prepa
   if (tooBig.length > 0) {
     problems.push({
       input: opts.sourceInput,
+      // One line, so the pipeline's result line names the input and the files.
       message:
-        `${tooBig.length} file(s) exceed the workspace import limit of ${maxBytes} bytes; nothing was changed. ` +
-        `Exclude them or make them smaller:\n` +
-        tooBig.map((i) => `  ${i.source} (${i.size} bytes)`).join('\n'),
+        `${source} ${tooBig.length} file(s) exceed the workspace import limit of ${maxBytes} bytes; nothing was changed. ` +
+        `Leave them out with the 'exclude' input or make them smaller: ` +
+        `${listFiles(tooBig.map((i) => `${i.source} (${i.size} bytes)`))}.`,
     });
   }
   if (missingTokens.size > 0) {
@@ -98,6 +111,13 @@ export function prepareItems(candidates: readonly SourceCandidate[], opts: Prepa
     throw new DeployInputError(problems[0].input, problems.map((p) => p.message).join('\n'));
   }
   return items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+const MAX_LISTED_FILES = 20;
+
+function listFiles(files: string[]): string {
+  const more = files.length > MAX_LISTED_FILES ? ` and ${files.length - MAX_LISTED_FILES} more` : '';
+  return files.slice(0, MAX_LISTED_FILES).join(', ') + more;
 }
 
 /** Two sources on one path, or an object where another source needs a folder, or the reserved manifest name. */

@@ -6,6 +6,7 @@
  * Operators: == != < <= > >=. Values: numbers, 'single' or "double" quoted strings,
  * true, false, null. Lines that are empty or start with # are ignored.
  */
+import { redactAndTruncate } from '../../common/secrets';
 
 export type Operator = '==' | '!=' | '<' | '<=' | '>' | '>=';
 export type Literal = number | string | boolean | null;
@@ -252,7 +253,8 @@ export function formatValue(v: unknown): string {
 }
 
 function truncate(s: string, max = 80): string {
-  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  // Masked before the cut: a secret across it would otherwise keep its start.
+  return redactAndTruncate(s, max);
 }
 
 function resolvePath(
@@ -301,6 +303,8 @@ export interface AssertionTarget {
   label: string;
   /** The JSON document, or undefined when the exit value was not JSON. */
   document?: Record<string, unknown>;
+  /** Set when the notebook's output could not be read: its exit value is unknown, not absent. */
+  unreadable?: boolean;
 }
 
 export interface AssertionResult {
@@ -313,12 +317,18 @@ export interface AssertionResult {
   message: string;
   /** The part after the assertion, e.g. `actual value is 0.85`. */
   detail: string;
+  /**
+   * Why the assertion was not evaluated (then `passed` is false but it did not fail): the
+   * output it depends on could not be read, which the report gives as the cause instead.
+   */
+  skipped?: string;
 }
 
 /**
  * Evaluates every assertion. With several notebooks an unscoped assertion is
  * checked against each notebook whose exit value has the path; it fails when
- * none has it.
+ * none has it. An assertion that depends on an output that could not be read
+ * is not evaluated (skipped) rather than failed: that output is unknown, not wrong.
  */
 export function evaluateAssertions(
   assertions: readonly Assertion[],
@@ -337,7 +347,25 @@ export function evaluateAssertions(
         continue;
       }
     }
+    const unreadable = candidates.filter((t) => t.unreadable);
+    const skip = (): void => {
+      const reason = `the output of ${unreadable.map((t) => t.label).join(', ')} could not be read`;
+      const detail = `not evaluated: ${reason}`;
+      const notebook = a.scope && candidates.length === 1 ? candidates[0].label : undefined;
+      results.push({
+        assertion: a,
+        notebook,
+        passed: false,
+        message: `${a.source}: ${detail}`,
+        detail,
+        skipped: reason,
+      });
+    };
     const json = candidates.filter((t) => t.document !== undefined);
+    if (json.length === 0 && unreadable.length > 0) {
+      skip();
+      continue;
+    }
     if (json.length === 0) {
       const which =
         candidates.length === 1 ? `the exit value of ${candidates[0].label} is` : 'no exit value is';
@@ -349,6 +377,11 @@ export function evaluateAssertions(
     if (!a.scope && multi) {
       const having = json.filter((t) => resolvePath(t.document, a.path).ok);
       if (having.length > 0) checked = having;
+      else if (unreadable.length > 0) {
+        // The path may be in an output that could not be read.
+        skip();
+        continue;
+      }
     }
     for (const t of checked) {
       const o = evaluateAssertion(a, t.document);

@@ -3,6 +3,7 @@
  * per notebook, assertion results, JUnit XML, a markdown summary, output
  * variable values, and the reasons the task fails.
  */
+import { redact } from '../../common/secrets';
 import { evaluateAssertions, type Assertion, type AssertionResult, type AssertionTarget } from './assertions';
 import { interpretExitValue } from './exit-value';
 import { writeJUnitXml, type JUnitSuite } from './junit-writer';
@@ -60,7 +61,9 @@ export function buildRunReport(
   const notebooks = outcome.notebooks.map((nb): NotebookReport => {
     const exit = interpretExitValue(nb.result, { truncated: nb.truncated });
     for (const w of exit.warnings) warnings.push(`${nb.notebookPath}: ${w}`);
-    if (nb.outputError) warnings.push(`${nb.notebookPath}: could not read the run output: ${nb.outputError}`);
+    // A finished run's unreadable output is a failure below; after a cancel it is only worth a note.
+    if (nb.outputError && (outcome.cancelled || outcome.timedOut))
+      warnings.push(`${nb.notebookPath}: could not read the run output: ${nb.outputError}`);
     const succeeded = nb.resultState === 'SUCCESS';
     const tests = [...exit.tests];
     const runCase = notebookRunCase(nb, outcome, opts.timeoutMs);
@@ -83,6 +86,9 @@ export function buildRunReport(
   } else {
     const failed = notebooks.filter((n) => !n.succeeded);
     for (const n of failed) failures.push(describeNotebookFailure(n.outcome, traceLines));
+    // The run did its work but the task cannot tell what it said: that is the cause, not the assertions.
+    for (const n of notebooks.filter((x) => x.succeeded && x.outcome.outputError))
+      failures.push(describeUnreadableOutput(n.outcome, assertions.length > 0));
     // The run-level message only repeats a task's ("Task x failed with message ..."); say it when no task explains it.
     if (outcome.resultState !== 'SUCCESS' && failed.length === 0) {
       const head = `Databricks run ${outcome.runId} ended ${[outcome.lifeCycleState, outcome.resultState].filter(Boolean).join(' ')}`;
@@ -109,9 +115,11 @@ export function buildRunReport(
         names: [n.outcome.taskKey, n.outcome.notebookPath, baseName(n.outcome.notebookPath)],
         label: baseName(n.outcome.notebookPath),
         document: n.exit.document,
+        unreadable: n.outcome.outputError !== undefined,
       }));
       assertionResults = evaluateAssertions(assertions, targets);
-      for (const r of assertionResults) if (!r.passed) failures.push(`Assertion does not hold: ${r.message}`);
+      for (const r of assertionResults)
+        if (!r.passed && !r.skipped) failures.push(`Assertion does not hold: ${r.message}`);
     }
   }
 
@@ -137,7 +145,7 @@ export function buildRunReport(
           ? `[${r.notebook}] ${r.assertion.source.replace(/^\[[^\]]*\]\s*/, '')}`
           : r.assertion.source,
         classname: SUITE_ASSERTIONS,
-        status: r.passed ? 'passed' : 'failed',
+        status: r.passed ? 'passed' : r.skipped ? 'skipped' : 'failed',
         message: r.passed ? undefined : r.message,
       })),
     });
@@ -176,7 +184,14 @@ function notebookRunCase(nb: NotebookRunOutcome, outcome: RunOutcome, timeoutMs:
     status: 'passed',
     durationSec: nb.durationMs !== undefined ? nb.durationMs / 1000 : undefined,
   };
-  if (nb.resultState === 'SUCCESS') return base;
+  if (nb.resultState === 'SUCCESS') {
+    if (!nb.outputError) return base;
+    return {
+      ...base,
+      status: 'error',
+      message: `The run succeeded, but its output could not be read: ${nb.outputError}`,
+    };
+  }
   if (outcome.timedOut) {
     return {
       ...base,
@@ -194,6 +209,7 @@ function notebookRunCase(nb: NotebookRunOutcome, outcome: RunOutcome, timeoutMs:
 function describeNotebookFailure(nb: NotebookRunOutcome, traceLines: number): string {
   const state = [nb.lifeCycleState, nb.resultState].filter(Boolean).join(' ') || 'did not run';
   const lines = [`Notebook ${nb.notebookPath} ${state}${nb.stateMessage ? `: ${nb.stateMessage}` : ''}`];
+  if (nb.outputError) lines.push(`Its error and trace could not be read: ${nb.outputError}`);
   if (nb.error) lines.push(`Error: ${nb.error}`);
   if (nb.errorTrace) {
     const trace = nb.errorTrace.replace(/\r\n/g, '\n').trimEnd().split('\n');
@@ -201,6 +217,16 @@ function describeNotebookFailure(nb: NotebookRunOutcome, traceLines: number): st
     const kept = trace.length > traceLines ? ['…', ...trace.slice(-traceLines)] : trace;
     lines.push('Trace:', ...kept.map((l) => `  ${l}`));
   }
+  if (nb.runPageUrl) lines.push(`See ${nb.runPageUrl}`);
+  return lines.join('\n');
+}
+
+function describeUnreadableOutput(nb: NotebookRunOutcome, hasAssertions: boolean): string {
+  const cause = (nb.outputError ?? '').trim();
+  const lines = [
+    `Notebook ${nb.notebookPath} succeeded, but its output could not be read: ${/[.!?]$/.test(cause) ? cause : `${cause}.`} ` +
+      `Its exit value (tests, metrics, notebookOutput) is unknown${hasAssertions ? ' and assertions on it were not evaluated' : ''}.`,
+  ];
   if (nb.runPageUrl) lines.push(`See ${nb.runPageUrl}`);
   return lines.join('\n');
 }
@@ -214,6 +240,8 @@ function notebookOutputValue(notebooks: NotebookReport[], max: number, warnings:
     for (const n of notebooks) map[n.outcome.taskKey] = n.outcome.result ?? null;
     value = JSON.stringify(map);
   }
+  // Masked before the cut: a secret across it would otherwise keep its start.
+  value = redact(value);
   if (value.length > max) {
     warnings.push(
       `notebookOutput holds only the first ${max} of ${value.length} characters of the exit value; the full value is in the run page.`,

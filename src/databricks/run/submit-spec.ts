@@ -2,6 +2,7 @@
  * Builds the Jobs API runs/submit body: one notebook task per path, run in
  * parallel (no depends_on), on serverless, an existing cluster or a new cluster.
  */
+import { hasControlChar, printable } from '../path-text';
 
 export type ClusterChoice =
   | { kind: 'serverless' }
@@ -116,13 +117,13 @@ export interface NotebookPathCheck {
 /**
  * Reads the notebookPath input: one absolute workspace path per line. Throws with
  * a message naming the input (Input 'notebookPath' …) when it is empty, a path is
- * relative, or one is repeated.
+ * relative, has '.' or '..' segments or control characters, or one is repeated.
  */
 export function parseNotebookPaths(input: string | undefined, inputName = 'notebookPath'): NotebookPathCheck {
   const lines = (input ?? '')
     .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !l.startsWith('#'));
+    .map((text, i) => ({ text: text.trim(), line: i + 1 }))
+    .filter((l) => l.text.length > 0 && !l.text.startsWith('#'));
   if (lines.length === 0) {
     throw new Error(
       `Input '${inputName}' is empty: give one workspace notebook path per line, e.g. /Shared/tests/smoke_test`,
@@ -130,10 +131,23 @@ export function parseNotebookPaths(input: string | undefined, inputName = 'noteb
   }
   const warnings: string[] = [];
   const seen = new Set<string>();
-  for (const p of lines) {
+  for (const { text: p, line } of lines) {
+    // First, so no other message echoes the raw characters.
+    if (hasControlChar(p)) {
+      throw new Error(
+        `Input '${inputName}' line ${line}: "${printable(p)}" contains a control character; notebook paths cannot. Check the line for pasted or hidden characters.`,
+      );
+    }
     if (!p.startsWith('/')) {
       throw new Error(
         `Input '${inputName}': "${p}" is not an absolute workspace path. Write it from the workspace root, e.g. /Shared/tests/${p.replace(/^\.?\/*/, '')}`,
+      );
+    }
+    const dots = p.split('/').find((seg) => seg === '.' || seg === '..');
+    if (dots) {
+      // Refused rather than resolved: the run would open a notebook other than the one the line seems to name.
+      throw new Error(
+        `Input '${inputName}' line ${line}: "${p}" has a '${dots}' segment; give the notebook's full path without '.' or '..' segments, e.g. /Shared/tests/smoke_test.`,
       );
     }
     if (seen.has(p))
@@ -145,7 +159,7 @@ export function parseNotebookPaths(input: string | undefined, inputName = 'noteb
       );
     }
   }
-  return { paths: lines, warnings };
+  return { paths: lines.map((l) => l.text), warnings };
 }
 
 /** Pipeline variables a default run name is made from. */

@@ -72,7 +72,8 @@ export function renderSummary(report: RunReport, outcome: RunOutcome, opts: Repo
     for (const a of report.assertions) {
       const expr = a.assertion.source.replace(/^\[[^\]]*\]\s*/, '');
       const where = a.notebook ? `[${text(a.notebook)}] ` : '';
-      out.push(`- ${a.passed ? '✅' : '❌'} ${where}\`${code(expr)}\`: ${text(a.detail)}`);
+      const icon = a.passed ? '✅' : a.skipped ? '⚠️' : '❌';
+      out.push(`- ${icon} ${where}\`${code(expr)}\`: ${text(a.detail)}`);
     }
   }
 

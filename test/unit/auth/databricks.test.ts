@@ -96,6 +96,27 @@ describe('createDatabricksAuthorizer', () => {
     });
   });
 
+  it('OAuth M2M: a secret echoed across the 300-character cut of the error is masked whole', async () => {
+    const secret = 'dose-straddling-secret-0123456789abcdef';
+    const head = 'invalid_client: ';
+    // The secret starts 20 characters before the cut, so a cut-then-mask would keep its start.
+    const description = `${'d'.repeat(300 - 20 - head.length)}${secret} tail`;
+    const http = new FakeHttp(() => ({
+      status: 401,
+      data: { error: 'invalid_client', error_description: description },
+    }));
+    const auth = createDatabricksAuthorizer(
+      { workspaceUrl: WS, credential: { kind: 'oauth-m2m', clientId: 'sp-app-id', clientSecret: secret } },
+      http,
+    );
+    await assert.rejects(auth.headers(), (e: unknown) => {
+      assert.ok(e instanceof AuthError);
+      assert.match(e.message, /invalid_client: d+\*\*\*/);
+      assert.ok(!e.message.includes(secret.slice(0, 8)), e.message);
+      return true;
+    });
+  });
+
   it('OAuth M2M: a 404 points at the workspace URL', async () => {
     const http = new FakeHttp(() => ({ status: 404, data: 'Not Found' }));
     const auth = createDatabricksAuthorizer(

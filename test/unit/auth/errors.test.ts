@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   AuthError,
   describeAzureAuthFailure,
+  describeManagedIdentityFailure,
   parseEntraError,
   type CredentialDescription,
 } from '../../../src/auth/errors';
@@ -132,6 +133,31 @@ describe('auth errors', () => {
     assert.doesNotMatch(err.message, /super-secret-value-123/);
     const direct = new AuthError('unknown', 'leak super-secret-value-123 here');
     assert.equal(direct.message, 'leak *** here');
+  });
+
+  it('masks a registered secret straddling the cut of an Entra description or a first line', () => {
+    const secret = 'entra-straddling-secret-0123456789abcdef';
+    registerSecret(secret);
+    // parseEntraError keeps 400 characters of the description (from "AADSTS…").
+    const head = 'AADSTS7000215: ';
+    const description = `${'d'.repeat(400 - 20 - head.length)}${secret} tail`;
+    const parsed = parseEntraError(`invalid_client: ${head}${description}`);
+    assert.ok(parsed.description?.includes('***'), parsed.description);
+    assert.ok(!parsed.description?.includes(secret.slice(0, 8)), parsed.description);
+    const err = describeAzureAuthFailure(msalError('invalid_client', 7000215, description), sp);
+    assert.ok(!err.message.includes(secret.slice(0, 8)), err.message);
+    // Other failures quote 300 characters of the first line.
+    const raw = `${'r'.repeat(300 - 20)}${secret} tail`;
+    for (const e of [
+      describeAzureAuthFailure(new Error(raw), sp),
+      describeManagedIdentityFailure(new Error(raw), raw, {
+        scheme: 'ManagedServiceIdentity',
+        scope: 'x/.default',
+      }),
+    ]) {
+      assert.match(e.message, /r\*\*\*/);
+      assert.ok(!e.message.includes(secret.slice(0, 8)), e.message);
+    }
   });
 
   it('keeps an AuthError as it is', () => {

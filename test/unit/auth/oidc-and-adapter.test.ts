@@ -9,7 +9,7 @@ import {
 import { AuthError } from '../../../src/auth/errors';
 import { createIdentityHttpClient } from '../../../src/auth/identity-http';
 import { decodeJwtClaims, fetchPipelineOidcToken, oidcTokenUrl } from '../../../src/auth/oidc';
-import { clearSecretsForTest, redact } from '../../../src/common/secrets';
+import { clearSecretsForTest, redact, registerSecret } from '../../../src/common/secrets';
 import { FakeHttp } from './fake-http';
 
 function jwt(claims: Record<string, unknown>): string {
@@ -110,6 +110,18 @@ describe('fetchPipelineOidcToken', () => {
     );
   });
 
+  it('a service message echoing the job token across its 300-character cut is masked whole', async () => {
+    registerSecret(OIDC.accessToken);
+    const message = `${'m'.repeat(300 - 12)}${OIDC.accessToken} tail`;
+    const http = new FakeHttp(() => ({ status: 400, data: { message } }));
+    await assert.rejects(fetchPipelineOidcToken(http, OIDC), (e: unknown) => {
+      assert.ok(e instanceof AuthError);
+      assert.match(e.message, /HTTP 400: m+\*\*\*/);
+      assert.ok(!e.message.includes(OIDC.accessToken.slice(0, 8)), e.message);
+      return true;
+    });
+  });
+
   it('a body without oidcToken is an error', async () => {
     const http = new FakeHttp(() => ({ status: 200, data: {} }));
     await assert.rejects(fetchPipelineOidcToken(http, OIDC), /returned no oidcToken/);
@@ -174,6 +186,17 @@ describe('createIdentityHttpClient', () => {
     assert.ok(!accepted.includes(429) && !accepted.includes(503), 'our client retries those');
   });
 
+  it('keeps the error body masked before it is cut', async () => {
+    const secret = 'identity-straddling-secret-0123456789';
+    registerSecret(secret);
+    const body = `${'b'.repeat(2000 - 10)}${secret}`;
+    const adapter = createIdentityHttpClient(new FakeHttp(() => ({ status: 400, data: body })), 'get token');
+    await adapter.sendRequest(pipelineRequest());
+    const kept = adapter.takeErrorBody() ?? '';
+    assert.ok(kept.length <= 2000);
+    assert.ok(!kept.includes(secret.slice(0, 8)), kept.slice(-40));
+  });
+
   it('remembers a transport failure for the caller to explain', async () => {
     const boom = new Error('getaddrinfo ENOTFOUND login.example');
     const adapter = createIdentityHttpClient(new FakeHttp(() => boom), 'get token');
@@ -230,6 +253,46 @@ describe('createAzureTokenProvider transport failures', () => {
         e.message,
         /Instance Metadata Service is not reachable.*self-hosted agents running on Azure VMs.*ECONNREFUSED/,
       );
+      return true;
+    });
+  });
+
+  it('an Entra error body MSAL lost is quoted with a secret across its cut masked whole', async () => {
+    const secret = 'sp-straddling-secret-0123456789abcdef';
+    const body = `AADSTS7000215: Invalid client secret provided. ${'e'.repeat(300 - 60)}${secret} tail`;
+    // What the real handle does when it builds the credential.
+    registerSecret(secret);
+    const handle: AzureCredentialHandle = {
+      credential: {
+        getToken: async () => {
+          throw new Error('ClientSecretCredential: authentication failed');
+        },
+      },
+      describe: (scope) => ({
+        scheme: 'ServicePrincipal',
+        clientId: 'client-1',
+        tenantId: 'tenant-1',
+        scope,
+      }),
+      takeInnerError: () => undefined,
+      takeErrorBody: () => body,
+    };
+    const provider = createAzureTokenProvider(
+      {
+        scheme: 'ServicePrincipal',
+        tenantId: 'tenant-1',
+        clientId: 'client-1',
+        clientSecret: secret,
+        authorityHost: 'https://login.example',
+      },
+      'https://management.azure.com/.default',
+      new FakeHttp(() => new Error('unused')),
+      { handle },
+    );
+    await assert.rejects(provider.getToken(), (e: unknown) => {
+      assert.ok(e instanceof AuthError);
+      assert.equal(e.aadsts, 7000215);
+      assert.ok(!e.message.includes(secret.slice(0, 8)), e.message);
       return true;
     });
   });

@@ -228,6 +228,7 @@ describe('http errors: end to end, no secrets in messages', () => {
   let client: HttpClient;
   const TOKEN = 'dapi0123456789abcdef-secret-token';
   const QUERY_SECRET = 'sv=2020&sig=query-signature-secret';
+  const LONG_SECRET = 'registered-straddling-secret-0123456789';
 
   before(async () => {
     server = await startHttp((req, res) => {
@@ -268,6 +269,12 @@ describe('http errors: end to end, no secrets in messages', () => {
           return res.end('<html><body><h2>HTTP ERROR 403</h2><pre>Invalid access token.</pre></body></html>');
         case '/text':
           return text(res, 500, 'INTERNAL_ERROR: something broke');
+        case '/long':
+          // A registered secret the request did not carry, echoed across the 600-character cut.
+          return json(res, 400, {
+            error_code: 'INVALID_PARAMETER_VALUE',
+            message: `${'v'.repeat(600 - 20)}${LONG_SECRET} tail`,
+          });
         case '/redirect':
           res.writeHead(302, { location: `https://login.example.com/signin?token=${TOKEN}` });
           return res.end();
@@ -319,6 +326,15 @@ describe('http errors: end to end, no secrets in messages', () => {
     const err = await fail('/api/2.0/workspace/get-status');
     assert.ok(!err.message.includes('Shared/nb'), err.message);
     assert.ok(!(err.serviceMessage ?? '').includes('Shared/nb'));
+    clearSecretsForTest();
+  });
+
+  it('masks a registered secret straddling the cut of a service message before cutting', async () => {
+    registerSecret(LONG_SECRET);
+    const err = await fail('/long');
+    assert.match(err.serviceMessage ?? '', /v\*\*\*/);
+    assert.ok(!err.message.includes(LONG_SECRET.slice(0, 8)), err.message);
+    assert.ok(!(err.serviceMessage ?? '').includes(LONG_SECRET.slice(0, 8)));
     clearSecretsForTest();
   });
 

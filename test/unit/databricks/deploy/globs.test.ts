@@ -39,6 +39,20 @@ describe('deploy/globs', () => {
     assert.deepEqual(pick(['.github/**'], []), ['.github/ci.yml']);
   });
 
+  it('says whether anything below a folder might be selected', () => {
+    const below = (inc: string[], exc: string[], dir: string) =>
+      createSelector(inc, exc).mightSelectBelow(dir);
+    assert.equal(below([], [], 'vendor'), true);
+    assert.equal(below(['**/*.py'], [], 'vendor/lib'), true);
+    assert.equal(below(['etl/**'], [], 'vendor'), false);
+    assert.equal(below(['etl/**'], [], 'etl/sub'), true);
+    assert.equal(below(['*.py'], [], 'vendor'), false);
+    assert.equal(below([], ['vendor'], 'vendor'), false);
+    assert.equal(below([], ['vendor/**'], 'vendor'), false);
+    assert.equal(below([], ['vendor/*'], 'vendor'), false);
+    assert.equal(below([], ['vendor/*.py'], 'vendor'), true, 'other files below may still be selected');
+  });
+
   it('rejects absolute and negated patterns naming the input', () => {
     assert.throws(
       () => createSelector(['/etl/**'], []),

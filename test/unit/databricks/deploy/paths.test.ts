@@ -33,6 +33,29 @@ describe('deploy/paths', () => {
     }
   });
 
+  it('refuses control characters, naming the input and showing them escaped', () => {
+    for (const [bad, shown] of [
+      ['/Shared/app\u001b[2J', '/Shared/app\\u001b[2J'],
+      ['/Shared/a\nb', '/Shared/a\\u000ab'],
+      ['/Shared/\u202eppa', '/Shared/\\u202eppa'],
+    ]) {
+      for (const input of ['targetPath', 'sourcePath']) {
+        assert.throws(
+          () => normaliseWorkspacePath(bad, input),
+          (e: unknown) => {
+            assert.ok(e instanceof DeployInputError);
+            assert.equal(e.input, input);
+            assert.ok(
+              e.message.startsWith(`Input '${input}': "${shown}" contains a control character`),
+              e.message,
+            );
+            return true;
+          },
+        );
+      }
+    }
+  });
+
   it('refuses the dangerous mirror targets in every spelling', () => {
     const spellings = [
       '/',

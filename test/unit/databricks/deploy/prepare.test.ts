@@ -61,11 +61,59 @@ describe('deploy/prepare', () => {
             maxBytes: 100,
           },
         ),
-      (e: unknown) =>
-        e instanceof DeployInputError &&
-        /2 file\(s\) exceed/.test(e.message) &&
-        /big\.py \(129 bytes\)/.test(e.message) &&
-        /huge\.bin \(200 bytes\)/.test(e.message),
+      (e: unknown) => {
+        assert.ok(e instanceof DeployInputError);
+        assert.equal(e.input, 'sourceFolder');
+        // One line that names the source input, the input that leaves files out, and the files.
+        assert.match(
+          e.message,
+          /^Input 'sourceFolder': 2 file\(s\) exceed the workspace import limit of 100 bytes; nothing was changed\. .*'exclude'.*: big\.py \(129 bytes\), huge\.bin \(200 bytes\)\.$/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('refuses source names with control characters, naming the input and the files escaped', () => {
+    assert.throws(
+      () => items({ 'etl/load.py': PY, 'etl/evil\u001b[2J.py': PY, 'etl/a\nb.txt': 'x', 'ok.txt': 'y' }),
+      (e: unknown) => {
+        assert.ok(e instanceof DeployInputError);
+        assert.equal(e.input, 'sourceFolder');
+        assert.match(
+          e.message,
+          /^Input 'sourceFolder': 2 file\(s\) have control characters in their names.*: etl\/a\\u000ab\.txt, etl\/evil\\u001b\[2J\.py\.$/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('names the workspace source input when the source is a workspace folder', () => {
+    assert.throws(
+      () =>
+        prepareItems(
+          [
+            candidate('big.py', PY + 'x'.repeat(100)),
+            candidate('a.py', PY),
+            candidate('a.sql', '-- Databricks notebook source\n'),
+          ],
+          {
+            sourceInput: 'sourcePath',
+            replaceTokens: false,
+            maxBytes: 100,
+          },
+        ),
+      (e: unknown) => {
+        assert.ok(e instanceof DeployInputError);
+        assert.equal(e.input, 'sourcePath');
+        assert.match(
+          e.message,
+          /^Input 'sourcePath': 1 workspace path\(s\) would receive more than one source/,
+        );
+        assert.match(e.message, /\nInput 'sourcePath': 1 file\(s\) exceed .*big\.py \(129 bytes\)/);
+        return true;
+      },
     );
   });
 

@@ -144,6 +144,104 @@ describe('buildRunReport', () => {
     assert.match(r.summaryMarkdown, /#### Why the task failed/);
   });
 
+  const OUTPUT_503 =
+    'get the output of a task run (GET /api/2.1/jobs/runs/get-output) failed: 503 TEMPORARILY_UNAVAILABLE: try later (7 attempts).';
+
+  it('an output that could not be read is the cause, not a failed assertion', () => {
+    const r = buildRunReport(
+      outcome([nb({ result: undefined, outputError: OUTPUT_503 })]),
+      parseAssertions('metrics.accuracy >= 0.9'),
+      opts,
+    );
+    assert.equal(r.failures.length, 1, r.failures.join('\n'));
+    assert.match(
+      r.failures[0],
+      /^Notebook \/Shared\/tests\/smoke succeeded, but its output could not be read: get the output of a task run .* 503 TEMPORARILY_UNAVAILABLE: try later \(7 attempts\)\. Its exit value \(tests, metrics, notebookOutput\) is unknown and assertions on it were not evaluated\.\nSee https:\/\/ws\/run\/1000$/,
+    );
+    assert.doesNotMatch(r.failures.join('\n'), /Assertion does not hold|not a JSON object/);
+    assert.deepEqual(r.warnings, [], 'said once, as the failure');
+    // The assertion is shown as not evaluated, and the notebook's run case as an error.
+    assert.equal(r.assertions.length, 1);
+    assert.equal(r.assertions[0].passed, false);
+    assert.match(r.assertions[0].skipped ?? '', /output of smoke could not be read/);
+    const back = interpretExitValue(r.junitXml);
+    assert.deepEqual(
+      back.tests.map((t) => [t.name, t.status]),
+      [
+        ['smoke run', 'error'],
+        ['metrics.accuracy >= 0.9', 'skipped'],
+      ],
+    );
+    assert.match(back.tests[0].message ?? '', /output could not be read: .*503/);
+    assert.equal(r.testsFailed, 1);
+    assert.equal(r.testsPassed, 0);
+    assert.match(
+      r.summaryMarkdown,
+      /#### Why the task failed\n\n- Notebook \/Shared\/tests\/smoke succeeded, but its output could not be read/,
+    );
+    assert.match(
+      r.summaryMarkdown,
+      /- ⚠️ `metrics\.accuracy >= 0\.9`: not evaluated: the output of smoke could not be read/,
+    );
+  });
+
+  it('with several notebooks, assertions use the outputs that were read and skip the rest', () => {
+    const r = buildRunReport(
+      outcome([
+        nb(),
+        nb({
+          taskKey: 'model',
+          notebookPath: '/Shared/tests/model',
+          taskRunId: 1001,
+          result: undefined,
+          outputError: OUTPUT_503,
+        }),
+      ]),
+      parseAssertions("metrics.accuracy >= 0.9\nmodel.stage == 'Production'\n[model] metrics.f1 > 0.5"),
+      opts,
+    );
+    assert.equal(r.failures.length, 1, r.failures.join('\n'));
+    assert.match(
+      r.failures[0],
+      /^Notebook \/Shared\/tests\/model succeeded, but its output could not be read/,
+    );
+    assert.deepEqual(
+      r.assertions.map((a) => [
+        a.assertion.source,
+        a.notebook,
+        a.passed,
+        a.skipped === undefined ? '' : 'skipped',
+      ]),
+      [
+        // Read from smoke, which has the path.
+        ['metrics.accuracy >= 0.9', 'smoke', true, ''],
+        // smoke lacks the path; model might have it: unknown, not failed.
+        ["model.stage == 'Production'", undefined, false, 'skipped'],
+        ['[model] metrics.f1 > 0.5', 'model', false, 'skipped'],
+      ],
+    );
+  });
+
+  it('a failed notebook whose output could not be read says so next to its state', () => {
+    const r = buildRunReport(
+      outcome([
+        nb({
+          resultState: 'FAILED',
+          stateMessage: 'Workload failed',
+          result: undefined,
+          outputError: OUTPUT_503,
+        }),
+      ]),
+      parseAssertions('metrics.accuracy >= 0.9'),
+      opts,
+    );
+    assert.equal(r.failures.length, 1, r.failures.join('\n'));
+    assert.match(
+      r.failures[0],
+      /^Notebook \/Shared\/tests\/smoke TERMINATED FAILED: Workload failed\nIts error and trace could not be read: get the output .*503/,
+    );
+  });
+
   it('reports a run-level failure when no task explains it', () => {
     const r = buildRunReport(
       outcome([nb()], {

@@ -100,6 +100,66 @@ describe('submit spec', () => {
     );
   });
 
+  it('refuses . and .. segments, naming the input and the line', () => {
+    for (const [input, line] of [
+      ['/Shared/tests/../../Users/admin@example.com/secrets', 1],
+      ['/Shared/a\n# comment\n/Shared/./b', 3],
+      ['/Shared/a\r\n/..', 2],
+      ['/Shared/tests/..', 1],
+    ] as const) {
+      assert.throws(
+        () => parseNotebookPaths(input),
+        (e: unknown) => {
+          assert.ok(e instanceof Error);
+          assert.match(
+            e.message,
+            new RegExp(`^Input 'notebookPath' line ${line}: ".*" has a '\\.\\.?' segment`),
+          );
+          return true;
+        },
+        input,
+      );
+    }
+    // Dots inside a name are fine.
+    assert.deepEqual(parseNotebookPaths('/Shared/v1..2/smoke.test').paths, ['/Shared/v1..2/smoke.test']);
+  });
+
+  it('refuses control characters, showing them escaped instead of sending them to the log', () => {
+    for (const [input, line, shown] of [
+      [
+        '/Shared/tests/smoke\u001b[2J\u001b[1;1Hall good',
+        1,
+        '/Shared/tests/smoke\\u001b[2J\\u001b[1;1Hall good',
+      ],
+      ['/Shared/a\n/Shared/b\u0000c', 2, '/Shared/b\\u0000c'],
+      ['/Shared/a\r/Shared/b', 1, '/Shared/a\\u000d/Shared/b'],
+      ['/Shared/x\u009by', 1, '/Shared/x\\u009by'],
+      ['/Shared/evil\u202egnp.py', 1, '/Shared/evil\\u202egnp.py'],
+      ['/Shared/a\tb', 1, '/Shared/a\\u0009b'],
+    ] as const) {
+      assert.throws(
+        () => parseNotebookPaths(input),
+        (e: unknown) => {
+          assert.ok(e instanceof Error);
+          assert.ok(
+            e.message.startsWith(
+              `Input 'notebookPath' line ${line}: "${shown}" contains a control character`,
+            ),
+            e.message,
+          );
+          // eslint-disable-next-line no-control-regex
+          assert.doesNotMatch(e.message, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+          return true;
+        },
+        JSON.stringify(input),
+      );
+    }
+    // Names that only look like logging commands are left to the logger, which neutralises them.
+    assert.deepEqual(parseNotebookPaths('/Shared/##vso[task.setvariable variable=x]y').paths, [
+      '/Shared/##vso[task.setvariable variable=x]y',
+    ]);
+  });
+
   it('names the run after the pipeline and build', () => {
     assert.equal(
       defaultRunName({
