@@ -220,20 +220,39 @@ export class ArmClient {
     return res.status === 404 ? undefined : res.data;
   }
 
-  /** PUT the deployment; returns the first response (201/200 with Azure-AsyncOperation). */
+  /**
+   * PUT the deployment; returns the first response (201/200 with Azure-AsyncOperation).
+   * `correlationId` (sent as x-ms-correlation-request-id, on retries too) becomes the
+   * deployment's properties.correlationId, which tells this run's deployment from another's.
+   */
   async createDeployment(
     name: string,
     properties: DeploymentProperties,
     signal?: AbortSignal,
+    correlationId?: string,
   ): Promise<HttpResponse<DeploymentExtended>> {
     return this.http.request<DeploymentExtended>({
       method: 'PUT',
       url: this.deploymentUrl(name),
       query: { 'api-version': DEPLOYMENTS_API_VERSION },
+      headers: correlationId ? { 'x-ms-correlation-request-id': correlationId } : undefined,
       json: { properties },
       signal,
       operation: `create deployment ${name}`,
     });
+  }
+
+  /** The deployment, or undefined when there is none of that name. */
+  async findDeployment(name: string, signal?: AbortSignal): Promise<DeploymentExtended | undefined> {
+    const res = await this.http.request<DeploymentExtended>({
+      method: 'GET',
+      url: this.deploymentUrl(name),
+      query: { 'api-version': DEPLOYMENTS_API_VERSION },
+      acceptStatuses: [404],
+      signal,
+      operation: `get deployment ${name}`,
+    });
+    return res.status === 404 ? undefined : res.data;
   }
 
   async getDeployment(name: string, signal?: AbortSignal): Promise<DeploymentExtended> {

@@ -346,6 +346,40 @@ export class FactoryClient {
     });
   }
 
+  /**
+   * Pipeline runs of the factory updated in the window, optionally filtered (operands such as
+   * PipelineName, Status, RunId), following continuationToken.
+   */
+  async queryPipelineRuns(
+    query: {
+      lastUpdatedAfter: string;
+      lastUpdatedBefore: string;
+      filters?: { operand: string; operator: 'Equals' | 'NotEquals' | 'In' | 'NotIn'; values: string[] }[];
+      orderBy?: { orderBy: string; order: 'ASC' | 'DESC' }[];
+    },
+    signal?: AbortSignal,
+  ): Promise<PipelineRun[]> {
+    const out: PipelineRun[] = [];
+    let continuationToken: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const res: HttpResponse<{ value?: PipelineRun[]; continuationToken?: string }> =
+        await this.http.request<{ value?: PipelineRun[]; continuationToken?: string }>({
+          method: 'POST',
+          url: `${this.factoryUrl}/queryPipelineRuns`,
+          query: this.query(),
+          json: { ...query, ...(continuationToken ? { continuationToken } : {}) },
+          // A read: safe to resend.
+          idempotent: true,
+          signal,
+          operation: 'query pipeline runs',
+        });
+      for (const r of res.data?.value ?? []) if (isObject(r) && typeof r.runId === 'string') out.push(r);
+      continuationToken = res.data?.continuationToken || undefined;
+      if (!continuationToken) break;
+    }
+    return out;
+  }
+
   /** Activity runs of a pipeline run updated in the window, following continuationToken. */
   async queryActivityRuns(
     runId: string,

@@ -141,7 +141,10 @@ export function validateFactory(model: FactoryModel, options: ValidateOptions = 
     if (why) {
       push({
         severity: 'error',
-        message: `Factory name '${factoryName}' is not valid: ${why}.`,
+        message:
+          options.factoryName === undefined
+            ? `Factory name '${factoryName}' is not valid: ${why}.`
+            : `Input 'factoryName': factory name '${factoryName}' is not valid: ${why}.`,
         ...(options.factoryName === undefined && ff ? at(ff, ['name']) : {}),
       });
     }

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildArmTemplate, type LinkedTemplatesMode } from '../../src/datafactory/build-arm-template';
+import { validateFactoryName } from '../../src/datafactory/deploy/target';
+import { DeployInputError } from '../../src/datafactory/deploy/errors';
 import { InputError, runTask, setOutput, taskLib, uploadSummary } from '../../src/pipeline';
 
 void runTask('DataFactoryBuildArmTemplate', async ({ inputs, logger, signal }) => {
@@ -31,10 +33,21 @@ void runTask('DataFactoryBuildArmTemplate', async ({ inputs, logger, signal }) =
     ? path.resolve(cwd, outputInput)
     : path.join(taskLib().getVariable('Build.ArtifactStagingDirectory') || cwd, 'adf');
 
+  // Checked before the folder is read, so the failure names the input (not just "1 error").
+  const factoryNameInput = inputs.getString('factoryName');
+  let factoryName: string | undefined;
+  try {
+    factoryName =
+      factoryNameInput === undefined ? undefined : validateFactoryName('factoryName', factoryNameInput);
+  } catch (e) {
+    if (e instanceof DeployInputError) throw new InputError(e.input, e.message);
+    throw e;
+  }
+
   const result = buildArmTemplate(
     {
       factoryFolder,
-      factoryName: inputs.getString('factoryName'),
+      factoryName,
       outputFolder,
       parametersDefinitionFile: inputs.getFilePath('parametersDefinitionFile', {
         mustExist: true,

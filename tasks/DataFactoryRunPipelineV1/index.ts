@@ -6,6 +6,7 @@ import { createArmAuthorizer } from '../../src/auth';
 import { DeployInputError } from '../../src/datafactory/deploy/errors';
 import {
   validateFactoryName,
+  validatePipelineName,
   validateResourceGroupName,
   validateSubscriptionId,
 } from '../../src/datafactory/deploy/target';
@@ -48,7 +49,9 @@ void runTask('DataFactoryRunPipeline', async ({ inputs, logger, http, signal }) 
   const factoryName = asInputError(() =>
     validateFactoryName('factoryName', inputs.getString('factoryName', true)),
   );
-  const pipelineName = inputs.getString('pipelineName', true);
+  const pipelineName = asInputError(() =>
+    validatePipelineName('pipelineName', inputs.getString('pipelineName', true)),
+  );
   const parameters = inputs.getParameters('parameters');
   const waitForCompletion = inputs.getBool('waitForCompletion', true);
   const timeoutMinutes = readTimeoutMinutes(inputs.raw('timeoutMinutes'));

@@ -2,7 +2,8 @@
  * DataFactoryRunPipeline@1 end to end: the bundled task against emulated Entra
  * ID and Data Factory: a run that succeeds, one that fails in a Databricks
  * notebook activity (run page printed), a timeout (run cancelled), a cancelled
- * task, fire-and-forget, and bad inputs.
+ * task (also while createRun is in flight), fire-and-forget, a createRun that fails
+ * ambiguously (the run is adopted or started once more: exactly one run), and bad inputs.
  */
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
@@ -173,6 +174,51 @@ describe('DataFactoryRunPipeline@1 (e2e)', function () {
     assert.equal(runs()[0].status(), 'Cancelled');
   });
 
+  it('cancels the Data Factory run when the job is cancelled while createRun is in flight', async () => {
+    arm.scriptPipelineRun(FACTORY, 'PL_Train', { status: 'Succeeded', durationMs: 600_000 });
+    emu.setLatency(800, 'adf.pipelines.createRun');
+    const inFlight = () => emu.requests({ api: 'adf.pipelines.createRun' }).some((e) => e.status === 0);
+    let sent = false;
+    const r = await run(
+      { parameters: 'runDate=2024-06-01' },
+      {
+        onStdoutLine: (_line, control) => {
+          if (sent) return;
+          sent = true;
+          const timer = setInterval(() => {
+            if (!inFlight()) return;
+            clearInterval(timer);
+            control.kill('SIGINT');
+          }, 5);
+        },
+      },
+    );
+    assert.equal(r.outcome, 'Cancelled', explain(r));
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(runs().length, 1);
+    assert.ok(
+      emu.requests({ api: 'adf.pipelineruns.cancel' }).some((e) => e.path.includes(runs()[0].runId)),
+      'the run that started was cancelled',
+    );
+    assert.equal(runs()[0].status(), 'Cancelled');
+  });
+
+  for (const fault of ['resetAfter', '500'] as const) {
+    it(`ends with exactly one run when createRun fails with ${fault === '500' ? 'a 500' : 'a reset after the service acted'}`, async () => {
+      arm.scriptPipelineRun(FACTORY, 'PL_Train', { status: 'Succeeded', durationMs: 100 });
+      emu.addFault({ kind: fault, api: 'adf.pipelines.createRun', count: 1 });
+      const r = await run({ parameters: '{"runDate": "2024-06-01", "epochs": 10}' });
+      assert.equal(r.outcome, 'Succeeded', explain(r));
+      assert.equal(runs().length, 1, 'exactly one run');
+      assert.equal(r.outputVariables.runId, runs()[0].runId);
+      assert.equal(r.outputVariables.status, 'Succeeded');
+      // Adopted after a reset (the service acted); started once more after a 500 (it did not).
+      assert.equal(emu.requests({ api: 'adf.pipelines.createRun' }).length, fault === '500' ? 2 : 1);
+      assert.ok(emu.requests({ api: 'adf.pipelineruns.query' }).length >= 1);
+      r.assertNoSecrets();
+    });
+  }
+
   it('returns once the run is started when waitForCompletion is false', async () => {
     arm.scriptPipelineRun(FACTORY, 'PL_Train', { status: 'Succeeded', durationMs: 600_000 });
     const r = await run({ parameters: 'runDate=2024-06-01', waitForCompletion: 'false' });
@@ -209,6 +255,16 @@ describe('DataFactoryRunPipeline@1 (e2e)', function () {
         re: /Missing value for required parameter 'runDate'/,
       },
       { name: 'a bad factory name', inputs: { factoryName: 'my_factory' }, re: /Input 'factoryName'/ },
+      {
+        name: 'a pipeline name that climbs the URL',
+        inputs: { pipelineName: '..' },
+        re: /^Input 'pipelineName': '\.\.' is not a valid pipeline name/,
+      },
+      {
+        name: 'a resource group name with a slash',
+        inputs: { resourceGroupName: 'rg/../other' },
+        re: /^Input 'resourceGroupName' must be a resource group name/,
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {
@@ -216,6 +272,8 @@ describe('DataFactoryRunPipeline@1 (e2e)', function () {
         assert.equal(r.outcome, 'Failed', explain(r));
         assert.match(r.result?.message ?? '', c.re);
         assert.equal(runs().length, 0);
+        if (/^Input /.test(r.result?.message ?? ''))
+          assert.equal(emu.requests({ api: /^adf\./ }).length, 0, 'no Data Factory request');
       });
     }
   });

@@ -499,12 +499,6 @@ const adfDeploy: Scenario = {
   auth: AZURE_AUTH,
   // Writes of both methods: the deploy fails after it stopped the changed triggers.
   outageApi: /^(adf\.pipelines\.put|arm\.deployments\.put)$/,
-  cancelInFlightGap:
-    'a cancel while a trigger stop request is in flight aborts it and restarts the trigger at once; the stop reaches the service after the start and the trigger stays Stopped (src/datafactory/deploy/triggers.ts)',
-  cancelOutcomeGap: {
-    message: /^Could not stop trigger\(s\) .* failed: cancelled\. Nothing was deployed\./,
-    note: 'a cancel while triggers are being stopped is reported as Failed ("Could not stop trigger(s) … failed: cancelled"), not Cancelled; the triggers are restarted',
-  },
   async onLane(lane, distDir) {
     const { arm } = lane.full;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'soak-adf-deploy-'));
@@ -628,8 +622,6 @@ const adfRunPipeline: Scenario = {
   long: true,
   auth: AZURE_AUTH,
   outageApi: /^adf\.pipelineruns\.get$/,
-  cancelInFlightGap:
-    'runPipeline (src/datafactory/run/runner.ts) passes the task signal to createRun: a cancel while createRun is in flight aborts it, the run starts anyway and is never cancelled',
   async onLane(lane) {
     const { arm } = lane.full;
     const factory = () => arm.factory(SUBSCRIPTION, RESOURCE_GROUP, FACTORY);

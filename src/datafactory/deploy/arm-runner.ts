@@ -2,10 +2,14 @@
  * The `arm` method: PUT the deployment (template inline), follow it to the end,
  * and on failure list the deployment operations so each failed resource is
  * reported with its own error code and message, not just "DeploymentFailed".
- * Also Validation (POST validate) and WhatIf (POST whatIf).
+ * A lost answer to the PUT is recovered by finding this run's deployment (by
+ * correlation id); triggers started after the plan are stopped and the
+ * deployment retried once. Also Validation (POST validate) and WhatIf (POST whatIf).
  */
+import * as crypto from 'node:crypto';
 import type { Logger } from '../../common/logger';
 import { describeError, isHttpError } from '../../http/errors';
+import type { HttpResponse } from '../../http/types';
 import {
   collectFailedOperations,
   type ArmClient,
@@ -15,7 +19,8 @@ import {
   type FailedOperation,
   type WhatIfChange,
 } from '../arm-client';
-import { DeployFailedError, type DeployFailure } from './errors';
+import { DeployFailedError, listText, type DeployFailure } from './errors';
+import type { TriggerManager } from './triggers';
 
 export interface ArmRunResult {
   deployment: DeploymentExtended;
@@ -46,32 +51,86 @@ export interface RunArmOptions {
   logger: Logger;
   signal?: AbortSignal;
   factoryName?: string;
+  /**
+   * When given, a deployment that fails only because triggers were started after
+   * the plan (TriggerEnabledCannotUpdate) stops them through this manager (so
+   * they count as stopped by this run and are restarted) and deploys once more.
+   */
+  triggers?: TriggerManager;
 }
 
-export async function runArmDeployment(
+const AMBIGUOUS_KINDS = new Set(['network', 'timeout', 'server']);
+
+/**
+ * After a PUT whose outcome is unknown (the response was lost, or the client's
+ * retry met 409 DeploymentActive): the deployment of that name, if this run
+ * created it (same correlation id), as a first response to follow.
+ */
+async function adoptLostDeployment(
+  arm: ArmClient,
+  name: string,
+  correlationId: string,
+  err: unknown,
+  opts: RunArmOptions,
+): Promise<HttpResponse<DeploymentExtended> | undefined> {
+  if (!isHttpError(err) || opts.signal?.aborted) return undefined;
+  const active = err.status === 409 && (err.code ?? '').toLowerCase() === 'deploymentactive';
+  if (!active && !AMBIGUOUS_KINDS.has(err.kind)) return undefined;
+  let found: DeploymentExtended | undefined;
+  try {
+    found = await arm.findDeployment(name, opts.signal);
+  } catch (e) {
+    opts.logger.debug(`Could not read deployment ${name} after ${describeError(err)}: ${describeError(e)}`);
+    return undefined;
+  }
+  if (found && found.properties?.correlationId === correlationId) {
+    opts.logger.info(
+      `The answer to the deployment request was lost (${active ? 'the retried request found it running' : describeError(err)}); deployment ${name} was created by this run: following it.`,
+    );
+    return { status: 200, headers: {}, data: found, attempts: 1 };
+  }
+  if (found && active) {
+    throw new DeployFailedError(
+      `Another deployment named ${name} is still running in resource group ${arm.scope.resourceGroupName} (not started by this run). Wait for it to finish, or set input 'deploymentName' to a different name.`,
+      [
+        {
+          target: 'deployment',
+          operation: 'deploy',
+          code: err.code,
+          message: err.serviceMessage ?? err.message,
+        },
+      ],
+    );
+  }
+  return undefined;
+}
+
+/** One deployment: PUT (recovering from a lost answer) and follow it to a terminal state. */
+async function deployOnce(
   arm: ArmClient,
   name: string,
   properties: DeploymentProperties,
   opts: RunArmOptions,
-): Promise<ArmRunResult> {
-  const started = Date.now();
+): Promise<DeploymentExtended> {
   opts.logger.info(
     `Creating Resource Manager deployment ${name} (${properties.mode}) in resource group ${arm.scope.resourceGroupName}…`,
   );
-  let first;
+  const correlationId = crypto.randomUUID();
+  let first: HttpResponse<DeploymentExtended>;
   try {
-    first = await arm.createDeployment(name, properties, opts.signal);
+    first = await arm.createDeployment(name, properties, opts.signal, correlationId);
   } catch (e) {
+    const adopted = await adoptLostDeployment(arm, name, correlationId, e, opts);
+    if (adopted) first = adopted;
     // Template errors (InvalidTemplate, job size) come back on the PUT itself.
-    if (isHttpError(e) && e.status !== undefined && e.status < 500) {
+    else if (isHttpError(e) && e.status !== undefined && e.status < 500) {
       throw new DeployFailedError(`The deployment ${name} was rejected: ${describeError(e)}`, [
         { target: 'deployment', operation: 'deploy', code: e.code, message: e.serviceMessage ?? e.message },
       ]);
-    }
-    throw e;
+    } else throw e;
   }
   let lastLog = Date.now();
-  const deployment = await arm.waitForDeployment(name, first, {
+  return arm.waitForDeployment(name, first, {
     signal: opts.signal,
     onPoll: (state, elapsed) => {
       if (Date.now() - lastLog >= 30_000) {
@@ -80,13 +139,15 @@ export async function runArmDeployment(
       }
     },
   });
-  const state = deployment.properties?.provisioningState ?? 'Unknown';
-  const durationMs = Date.now() - started;
-  if (state.toLowerCase() === 'succeeded') {
-    opts.logger.info(`Deployment ${name} succeeded in ${(durationMs / 1000).toFixed(1)} s.`);
-    return { deployment, outputs: deployment.properties?.outputs ?? {}, durationMs };
-  }
-  // Say which resources failed and why.
+}
+
+/** Each failed resource of a finished deployment, with its own error. */
+async function failuresOf(
+  arm: ArmClient,
+  name: string,
+  deployment: DeploymentExtended,
+  opts: RunArmOptions,
+): Promise<{ failures: DeployFailure[]; operations: FailedOperation[] }> {
   let failed: FailedOperation[] = [];
   try {
     failed = await collectFailedOperations(arm, name, opts.signal);
@@ -107,6 +168,63 @@ export async function runArmDeployment(
       message: errorText(deployment.properties?.error),
     });
   }
+  return { failures, operations: failed };
+}
+
+/** The trigger names of failed operations that are all TriggerEnabledCannotUpdate on triggers; else undefined. */
+function startedTriggerConflicts(ops: FailedOperation[]): string[] | undefined {
+  if (ops.length === 0) return undefined;
+  const names: string[] = [];
+  for (const op of ops) {
+    const isTrigger = /\/triggers$/i.test(op.resourceType ?? '');
+    if (!isTrigger || (op.code ?? '').toLowerCase() !== 'triggerenabledcannotupdate' || !op.resourceName)
+      return undefined;
+    const name = op.resourceName.slice(op.resourceName.lastIndexOf('/') + 1);
+    if (!names.some((n) => n.toLowerCase() === name.toLowerCase())) names.push(name);
+  }
+  return names;
+}
+
+export async function runArmDeployment(
+  arm: ArmClient,
+  name: string,
+  properties: DeploymentProperties,
+  opts: RunArmOptions,
+): Promise<ArmRunResult> {
+  const started = Date.now();
+  let deployment = await deployOnce(arm, name, properties, opts);
+  let state = deployment.properties?.provisioningState ?? 'Unknown';
+  if (state.toLowerCase() !== 'succeeded' && state.toLowerCase() !== 'canceled' && opts.triggers) {
+    const { operations } = await failuresOf(arm, name, deployment, opts);
+    const conflicts = startedTriggerConflicts(operations);
+    if (conflicts) {
+      // Started by someone between the plan and the deployment: stop them (restarted at the end) and retry once.
+      opts.logger.warn(
+        `Trigger(s) ${listText(conflicts)} were started after the plan was made, so Data Factory refused to update them (TriggerEnabledCannotUpdate). Stopping them and deploying once more; they are restarted afterwards.`,
+      );
+      const stops = await opts.triggers.stopMany(conflicts, opts.signal);
+      const bad = stops.filter((x) => !x.ok);
+      if (bad.length > 0) {
+        throw new DeployFailedError(
+          `Deployment ${name} could not update started trigger(s) ${listText(conflicts)} and stopping ${listText(bad.map((b) => b.name))} failed: ${describeError(bad[0].error)}`,
+          bad.map((b) => ({
+            target: `trigger ${b.name}`,
+            operation: 'stop',
+            message: describeError(b.error),
+          })),
+        );
+      }
+      deployment = await deployOnce(arm, name, properties, opts);
+      state = deployment.properties?.provisioningState ?? 'Unknown';
+    }
+  }
+  const durationMs = Date.now() - started;
+  if (state.toLowerCase() === 'succeeded') {
+    opts.logger.info(`Deployment ${name} succeeded in ${(durationMs / 1000).toFixed(1)} s.`);
+    return { deployment, outputs: deployment.properties?.outputs ?? {}, durationMs };
+  }
+  // Say which resources failed and why.
+  const { failures } = await failuresOf(arm, name, deployment, opts);
   const lines = failures.map((f) => `${f.target}: ${f.code ? `${f.code}: ` : ''}${f.message}`);
   throw new DeployFailedError(
     `Deployment ${name} ${state.toLowerCase() === 'canceled' ? 'was canceled' : 'failed'}; ${failures.length} resource(s) failed: ${lines.join(' | ')}`,

@@ -164,14 +164,67 @@ export function diffDefinitions(
   return out;
 }
 
+/** Whether a string holds a secure value; values under 4 characters only when equal, so ordinary words stay. */
+function holdsSecret(s: string, secrets: readonly string[]): boolean {
+  return secrets.some((x) => x !== '' && (x.length < 4 ? s === x : s.includes(x)));
+}
+
+/** The value with every string that holds a secure value replaced by the mask; `masked` says whether any was. */
+export function maskSecrets(v: unknown, secrets: readonly string[]): { value: unknown; masked: boolean } {
+  if (secrets.length === 0) return { value: v, masked: false };
+  let masked = false;
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') {
+      if (!holdsSecret(x, secrets)) return x;
+      masked = true;
+      return SECURE_MASK;
+    }
+    if (Array.isArray(x)) return x.map(walk);
+    if (isObject(x)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, y] of Object.entries(x)) out[holdsSecret(k, secrets) ? SECURE_MASK : k] = walk(y);
+      return out;
+    }
+    return x;
+  };
+  const value = walk(v);
+  return { value, masked };
+}
+
+/**
+ * Diffs safe to print: values holding a secure value are masked before anything
+ * escapes or shortens them (then neither redaction nor agent masking would match).
+ * When the template side of a change is secure, the live side is masked too: it
+ * is usually the previous secret.
+ */
+export function maskDiffSecrets(diffs: PropertyDiff[], secrets: readonly string[]): PropertyDiff[] {
+  if (secrets.length === 0) return diffs;
+  return diffs.map((d) => {
+    const after = maskSecrets(d.after, secrets);
+    const before = maskSecrets(d.before, secrets);
+    if (!after.masked && !before.masked && !holdsSecret(d.path, secrets)) return d;
+    const out: PropertyDiff = { ...d, path: holdsSecret(d.path, secrets) ? SECURE_MASK : d.path };
+    if ('after' in d) out.after = after.value;
+    if ('before' in d)
+      out.before =
+        after.masked && d.kind === 'changed' && !isObject(d.before) && !Array.isArray(d.before)
+          ? SECURE_MASK
+          : before.value;
+    return out;
+  });
+}
+
 function show(v: unknown, max = 100): string {
   const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-/** One line per difference, e.g. "~ typeProperties.url: "a" → "b"". */
-export function formatDiff(diffs: PropertyDiff[], max = 25): string[] {
-  const lines = diffs.slice(0, max).map((d) => {
+/**
+ * One line per difference, e.g. "~ typeProperties.url: "a" → "b"". Values holding
+ * one of `secrets` are masked first.
+ */
+export function formatDiff(diffs: PropertyDiff[], max = 25, secrets: readonly string[] = []): string[] {
+  const lines = maskDiffSecrets(diffs.slice(0, max), secrets).map((d) => {
     if (d.kind === 'added') return `+ ${d.path}: ${show(d.after)}`;
     if (d.kind === 'removed') return `- ${d.path}: ${show(d.before)}`;
     return `~ ${d.path}: ${show(d.before)} → ${show(d.after)}`;

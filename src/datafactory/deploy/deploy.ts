@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../common/logger';
+import { AbortError, isAbortError } from '../../common/sleep';
 import { describeError, isHttpError } from '../../http/errors';
 import { ArmEvaluator } from '../arm-expressions';
 import type { ArmClient, DeploymentProperties, WhatIfChange } from '../arm-client';
@@ -497,6 +498,8 @@ export async function deployFactory(opts: DeployFactoryOptions): Promise<DeployF
           `Stopping ${plan.triggers.stop.length} started trigger(s) the deployment changes or deletes…`,
         );
         const stops = await triggers.stopMany(plan.triggers.stop, signal);
+        // Cancelled while stopping: the stops in flight have settled; `finally` restarts them.
+        if (signal?.aborted) throw abortReason(signal);
         const bad = stops.filter((s) => !s.ok);
         if (bad.length > 0) {
           failures.push(
@@ -522,6 +525,8 @@ export async function deployFactory(opts: DeployFactoryOptions): Promise<DeployF
           logger,
           signal,
           factoryName: opts.factoryName,
+          // Triggers started after the plan: stopped (and restarted at the end), then one redeploy.
+          triggers: opts.stopTriggers ? triggers : undefined,
         });
         outputs = res.outputs;
       } catch (e) {
@@ -595,6 +600,12 @@ export async function deployFactory(opts: DeployFactoryOptions): Promise<DeployF
     }
   }
 
+  if (signal?.aborted) {
+    // A cancelled deploy ends Cancelled, whatever the cancel broke on the way out.
+    if (error !== undefined && !isCancellation(error, signal))
+      logger.warn(`While cancelling: ${describeError(error)}`);
+    error = abortReason(signal);
+  }
   if (triggers.failedStarts.length > 0 && !error) {
     failures.push(
       ...triggers.failedStarts.map((f) => ({
@@ -629,7 +640,7 @@ export async function deployFactory(opts: DeployFactoryOptions): Promise<DeployF
     backupFile,
     durationMs,
     requests: opts.requestCount?.(),
-    outcome: error ? 'failed' : 'succeeded',
+    outcome: signal?.aborted ? 'cancelled' : error ? 'failed' : 'succeeded',
   });
   if (error) {
     const restarted = stoppedTriggers.filter((t) => t.restarted).length;
@@ -663,6 +674,15 @@ export async function deployFactory(opts: DeployFactoryOptions): Promise<DeployF
     durationMs,
     summaryMarkdown: summary,
   };
+}
+
+/** What to throw once a cancelled deploy has restored its triggers: the reason it was cancelled. */
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason instanceof Error ? signal.reason : new AbortError();
+}
+
+function isCancellation(err: unknown, signal: AbortSignal): boolean {
+  return err === signal.reason || isAbortError(err) || (isHttpError(err) && err.kind === 'aborted');
 }
 
 /** A failed deployment, carrying the run summary so the task can still upload it. */

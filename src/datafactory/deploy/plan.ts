@@ -9,9 +9,11 @@ import {
   deepEqual,
   diffDefinitions,
   hasUncomparableValues,
+  maskDiffSecrets,
   normalizeDefinition,
   type PropertyDiff,
 } from './compare';
+import { DeployInputError, listText } from './errors';
 import { deletionLevels, dependencyLevels } from './graph';
 import { objectKey, referencedKeys, type DesiredObject, type DesiredState } from './resources';
 
@@ -131,7 +133,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function factoryDiff(desired: DesiredState, live: FactoryResource | undefined): PropertyDiff[] {
+function factoryDiff(
+  desired: DesiredState,
+  live: FactoryResource | undefined,
+  secrets: readonly string[],
+): PropertyDiff[] {
   const f = desired.factory;
   if (!f || !live) return [];
   const before: Record<string, unknown> = {};
@@ -148,10 +154,19 @@ function factoryDiff(desired: DesiredState, live: FactoryResource | undefined): 
   }
   const nb = normalizeDefinition('pipelines', before);
   const na = normalizeDefinition('pipelines', after);
-  return deepEqual(nb, na) ? [] : diffDefinitions(nb, na);
+  return deepEqual(nb, na) ? [] : maskDiffSecrets(diffDefinitions(nb, na), secrets);
 }
 
 export function buildPlan(desired: DesiredState, live: LiveFactory, opts: PlanOptions): Plan {
+  if (opts.deleteRemoved && (desired.unresolved?.length ?? 0) > 0) {
+    // Deleting "what the template no longer has" from a partial view would delete what it deploys.
+    const list = desired.unresolved ?? [];
+    throw new DeployInputError(
+      'deleteRemoved',
+      `Input 'deleteRemoved' is true, but the plan does not know every object the template deploys, so it cannot tell which objects the template no longer contains: ${listText(list, 10)}. Nothing was changed. Deploy without deleteRemoved, or make the whole template readable: keep the linked templates (ArmTemplate_N.json) next to the master template, or use only the functions an ADF export uses (parameters, variables, concat, resourceId, …).`,
+    );
+  }
+  const secrets = desired.secureValues ?? [];
   const liveByKey = new Map(live.objects.map((o) => [objectKey(o.type, o.name), o]));
   const desiredKeys = new Set(desired.objects.map((o) => objectKey(o.type, o.name)));
 
@@ -170,7 +185,7 @@ export function buildPlan(desired: DesiredState, live: LiveFactory, opts: PlanOp
       };
     const nl = normalizeDefinition(d.type, l.properties);
     const nd = normalizeDefinition(d.type, d.properties);
-    const diff = deepEqual(nl, nd) ? [] : diffDefinitions(nl, nd);
+    const diff = deepEqual(nl, nd) ? [] : maskDiffSecrets(diffDefinitions(nl, nd), secrets);
     const uncomparable = hasUncomparableValues(d.properties);
     const action: PlanAction = diff.length > 0 || uncomparable ? 'update' : 'unchanged';
     return {
@@ -263,7 +278,7 @@ export function buildPlan(desired: DesiredState, live: LiveFactory, opts: PlanOp
   return {
     factoryName: desired.factoryName,
     factoryExists: live.factory !== undefined,
-    factoryDiff: factoryDiff(desired, live.factory),
+    factoryDiff: factoryDiff(desired, live.factory, secrets),
     items,
     deletes,
     kept,

@@ -12,6 +12,7 @@ import {
   type TemplateParameterDefinition,
   resolveTemplateParameters,
 } from '../arm-expressions';
+import { registerSecret } from '../../common/secrets';
 import { childTypeOfArmType, type FactoryChildType } from '../factory-client';
 import { DeployInputError, listText } from './errors';
 import { isOpaqueValue, OPAQUE_PREFIX } from './parameters';
@@ -48,6 +49,17 @@ export interface DesiredState {
   /** Evaluated template outputs ({name: {type, value}}), where they could be evaluated. */
   outputs: Record<string, { type?: string; value: unknown }>;
   warnings: string[];
+  /**
+   * Resources (or linked templates) whose factory objects could not be worked out
+   * locally: the plan does not know every object the deployment writes, so
+   * deleteRemoved cannot tell what "no longer in the template" means.
+   */
+  unresolved?: string[];
+  /**
+   * Values of secure parameters and every evaluated string that came from an
+   * expression using one (registered as secrets): diffs mask strings holding them.
+   */
+  secureValues?: string[];
 }
 
 export interface ExtractOptions {
@@ -131,16 +143,96 @@ function describeResource(r: Record<string, unknown>, source: string): string {
   return `resource ${name} (${String(r.type ?? 'no type')}) in ${path.basename(source)}`;
 }
 
+const SECURE_TYPES = new Set(['securestring', 'secureobject']);
+
+function namesIn(text: string, fn: 'parameters' | 'variables'): string[] {
+  const re = new RegExp(`${fn}\\s*\\(\\s*'((?:[^']|'')*)'\\s*\\)`, 'gi');
+  return [...text.matchAll(re)].map((m) => m[1].replace(/''/g, "'").toLowerCase());
+}
+
+/**
+ * Which expressions of one template scope read a secure value: those naming a
+ * secureString/secureObject parameter, or a variable built from one.
+ */
+class SecureScope {
+  private readonly params: Set<string>;
+  private readonly vars = new Set<string>();
+
+  constructor(template: ArmTemplate) {
+    const defs = (template.parameters ?? {}) as Record<string, { type?: unknown }>;
+    this.params = new Set(
+      Object.entries(defs)
+        .filter(([, d]) => SECURE_TYPES.has(String(d?.type ?? '').toLowerCase()))
+        .map(([n]) => n.toLowerCase()),
+    );
+    const raw = Object.entries(template.variables ?? {}).map(
+      ([n, v]) => [n.toLowerCase(), JSON.stringify(v) ?? ''] as const,
+    );
+    // Variables may build on each other: repeat until nothing new is secure.
+    for (let grew = this.params.size > 0; grew;) {
+      grew = false;
+      for (const [n, text] of raw) {
+        if (!this.vars.has(n) && this.mentionsSecure(text)) {
+          this.vars.add(n);
+          grew = true;
+        }
+      }
+    }
+  }
+
+  get secureParameters(): string[] {
+    return [...this.params];
+  }
+
+  mentionsSecure(text: string): boolean {
+    if (this.params.size === 0) return false;
+    return (
+      namesIn(text, 'parameters').some((n) => this.params.has(n)) ||
+      namesIn(text, 'variables').some((n) => this.vars.has(n))
+    );
+  }
+}
+
+function isExpression(s: string): boolean {
+  return s.startsWith('[') && s.endsWith(']') && !s.startsWith('[[');
+}
+
 class Extractor {
   readonly objects: DesiredObject[] = [];
   factory?: DesiredFactory;
   readonly warnings: string[] = [];
+  readonly unresolved: string[] = [];
+  readonly secureValues = new Set<string>();
 
   constructor(private readonly opts: ExtractOptions) {}
 
-  private problem(message: string): void {
+  /** unresolved: factory objects may hide behind the problem (false for a non-Data Factory resource). */
+  private problem(message: string, what?: string): void {
     if (this.opts.strict) throw new DeployInputError('templateFile', message);
     this.warnings.push(message);
+    if (what) this.unresolved.push(what);
+  }
+
+  /** Remembers (and registers as secrets) the string leaves of a secure value. */
+  addSecure(v: unknown): void {
+    if (typeof v === 'string') {
+      if (v !== '' && !isOpaqueValue(v) && !this.secureValues.has(v)) {
+        this.secureValues.add(v);
+        registerSecret(v);
+      }
+    } else if (Array.isArray(v)) v.forEach((x) => this.addSecure(x));
+    else if (isObject(v)) Object.values(v).forEach((x) => this.addSecure(x));
+  }
+
+  /** Values in `evaluated` whose template expression (same place in `raw`) reads a secure value. */
+  private secureDerived(raw: unknown, evaluated: unknown, scope: SecureScope): void {
+    if (typeof raw === 'string') {
+      if (isExpression(raw) && scope.mentionsSecure(raw)) this.addSecure(evaluated);
+    } else if (Array.isArray(raw)) {
+      if (Array.isArray(evaluated)) raw.forEach((x, i) => this.secureDerived(x, evaluated[i], scope));
+    } else if (isObject(raw) && isObject(evaluated)) {
+      for (const [k, x] of Object.entries(raw)) this.secureDerived(x, evaluated[k], scope);
+    }
   }
 
   private evaluator(template: ArmTemplate, parameters: Record<string, unknown>): ArmEvaluator {
@@ -163,17 +255,20 @@ class Extractor {
     parameters: Record<string, unknown>,
     source: string,
     depth: number,
-    outerScope?: ArmEvaluator,
+    outerScope?: { ev: ArmEvaluator; secure: SecureScope },
   ): ArmEvaluator {
-    const ev = outerScope ?? this.evaluator(template, parameters);
+    const ev = outerScope?.ev ?? this.evaluator(template, parameters);
+    const secure = outerScope?.secure ?? new SecureScope(template);
+    if (!outerScope) for (const n of secure.secureParameters) this.addSecure(lookup(parameters, n));
     for (const raw of template.resources ?? []) {
       if (!isObject(raw)) continue;
       try {
-        this.resource(raw, ev, source, depth);
+        this.resource(raw, ev, secure, source, depth);
       } catch (e) {
         if (e instanceof ArmExpressionError) {
           this.problem(
             `Cannot evaluate ${describeResource(raw, source)}: ${e.message} Functions an ADF export uses (parameters, variables, concat, resourceId, …) are supported; for anything else use deploymentMethod 'arm'.`,
+            `${describeResource(raw, source)} (${e.message})`,
           );
           continue;
         }
@@ -183,10 +278,17 @@ class Extractor {
     return ev;
   }
 
-  private resource(r: Record<string, unknown>, ev: ArmEvaluator, source: string, depth: number): void {
+  private resource(
+    r: Record<string, unknown>,
+    ev: ArmEvaluator,
+    secure: SecureScope,
+    source: string,
+    depth: number,
+  ): void {
     if (r.copy !== undefined) {
       this.problem(
         `${describeResource(r, source)} uses a copy loop, which deploymentMethod 'direct' does not support; use 'arm'.`,
+        `${describeResource(r, source)} (a copy loop)`,
       );
       return;
     }
@@ -197,13 +299,13 @@ class Extractor {
     const type = typeof r.type === 'string' ? r.type : '';
     const lower = type.toLowerCase();
     if (lower === 'microsoft.resources/deployments') {
-      this.nested(r, ev, source, depth);
+      this.nested(r, ev, secure, source, depth);
       return;
     }
     const name = String(ev.evaluateValue(r.name));
     if (lower === 'microsoft.datafactory/factories') {
       this.checkFactory(name, r, source);
-      this.factoryResource(r, ev);
+      this.factoryResource(r, ev, secure);
       return;
     }
     const childType = childTypeOfArmType(type);
@@ -218,14 +320,21 @@ class Extractor {
     const objectName = slash < 0 ? '' : name.slice(slash + 1);
     this.checkFactory(factory, r, source);
     if (!objectName) {
-      this.problem(`${describeResource(r, source)} has no object name after the factory name ('${name}').`);
+      this.problem(
+        `${describeResource(r, source)} has no object name after the factory name ('${name}').`,
+        `${describeResource(r, source)} (no object name)`,
+      );
       return;
     }
     const props = ev.evaluateValue(r.properties ?? {});
     if (!isObject(props)) {
-      this.problem(`${describeResource(r, source)}: properties must be an object.`);
+      this.problem(
+        `${describeResource(r, source)}: properties must be an object.`,
+        `${describeResource(r, source)} (properties are not an object)`,
+      );
       return;
     }
+    this.secureDerived(r.properties, props, secure);
     let runtimeState: 'Started' | 'Stopped' | undefined;
     if (childType === 'triggers') {
       const rs = props.runtimeState;
@@ -263,8 +372,9 @@ class Extractor {
     }
   }
 
-  private factoryResource(r: Record<string, unknown>, ev: ArmEvaluator): void {
+  private factoryResource(r: Record<string, unknown>, ev: ArmEvaluator, secure: SecureScope): void {
     const props = ev.evaluateValue(r.properties ?? {});
+    this.secureDerived(r.properties, props, secure);
     const p = isObject(props) ? { ...props } : {};
     const gp = p.globalParameters;
     delete p.globalParameters;
@@ -288,10 +398,17 @@ class Extractor {
     }
   }
 
-  private nested(r: Record<string, unknown>, ev: ArmEvaluator, source: string, depth: number): void {
+  private nested(
+    r: Record<string, unknown>,
+    ev: ArmEvaluator,
+    secure: SecureScope,
+    source: string,
+    depth: number,
+  ): void {
     if (depth > 3) {
       this.problem(
         `${describeResource(r, source)}: nested deployments deeper than 3 levels are not supported by 'direct'.`,
+        `${describeResource(r, source)} (nested more than 3 levels deep)`,
       );
       return;
     }
@@ -305,32 +422,46 @@ class Extractor {
         String(props.expressionEvaluationOptions.scope ?? '').toLowerCase() !== 'inner';
       if (outer || !isObject(props.expressionEvaluationOptions)) {
         // Outer scope: expressions inside use the parent's parameters and variables.
-        this.run(inner, {}, source, depth + 1, ev);
+        this.run(inner, {}, source, depth + 1, { ev, secure });
         return;
       }
     } else if (isObject(props.templateLink)) {
-      if (!this.opts.readLinkedTemplates) return;
       const fileName = linkedFileName(r);
+      if (!this.opts.readLinkedTemplates) {
+        // Resource Manager fetches it; locally its objects stay unknown.
+        this.unresolved.push(
+          `${describeResource(r, source)} (linked template ${fileName ?? 'from templateLink'} not read: not found next to ${path.basename(this.opts.templateFile)})`,
+        );
+        return;
+      }
       if (!fileName) {
         this.problem(
           `${describeResource(r, source)} links to a template whose file name cannot be read from templateLink.`,
+          `${describeResource(r, source)} (linked template file name unknown)`,
         );
         return;
       }
       innerSource = path.resolve(path.dirname(source), fileName);
-      inner = loadLinkedTemplate({
-        rawName: typeof r.name === 'string' ? r.name : '(unnamed)',
-        fileName,
-        localPath: innerSource,
-      });
+      inner = loadLinkedTemplate(
+        {
+          rawName: typeof r.name === 'string' ? r.name : '(unnamed)',
+          fileName,
+          localPath: innerSource,
+        },
+        // Every linked template, at any depth, stays inside the master template's folder.
+        path.dirname(path.resolve(this.opts.templateFile)),
+        source,
+      );
     }
     if (!inner) return;
     // Parameters passed to the nested template, evaluated in the parent's scope.
     const passed: Record<string, unknown> = {};
     if (isObject(props.parameters)) {
       for (const [k, v] of Object.entries(props.parameters)) {
-        if (isObject(v) && 'value' in v) passed[k] = ev.evaluateValue(v.value);
-        else if (isObject(v) && isObject(v.reference)) passed[k] = `${OPAQUE_PREFIX}keyvault:${k}`;
+        if (isObject(v) && 'value' in v) {
+          passed[k] = ev.evaluateValue(v.value);
+          this.secureDerived(v.value, passed[k], secure);
+        } else if (isObject(v) && isObject(v.reference)) passed[k] = `${OPAQUE_PREFIX}keyvault:${k}`;
       }
     }
     const res = resolveTemplateParameters(
@@ -340,6 +471,7 @@ class Extractor {
     if (res.missing.length > 0 || res.unknown.length > 0) {
       this.problem(
         `${describeResource(r, source)}: the linked template ${path.basename(innerSource)} ${res.missing.length > 0 ? `needs ${listText(res.missing)}` : `does not declare ${listText(res.unknown)}`}.`,
+        `${describeResource(r, source)} (parameters of ${path.basename(innerSource)} do not match)`,
       );
       return;
     }
@@ -376,7 +508,15 @@ export function extractDesiredState(opts: ExtractOptions): DesiredState {
     factory: x.factory,
     outputs,
     warnings: x.warnings,
+    unresolved: x.unresolved,
+    secureValues: [...x.secureValues],
   };
+}
+
+/** A parameter value by case-insensitive name. */
+function lookup(values: Record<string, unknown>, lowerName: string): unknown {
+  const k = Object.keys(values).find((n) => n.toLowerCase() === lowerName);
+  return k === undefined ? undefined : values[k];
 }
 
 /** Whether a value holds something that cannot be compared with the live factory (Key Vault placeholders). */

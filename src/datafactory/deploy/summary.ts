@@ -2,7 +2,8 @@
  * What the user sees: the plan in the log (with property diffs for updates)
  * and the markdown run summary (stopped, created, updated, unchanged, deleted,
  * restarted, how long each trigger was off, time taken). Never secure values:
- * diffs come from normalised definitions, in which they are masked.
+ * the plan's diffs come from normalised definitions (SecureStrings masked) and
+ * mask every value holding a secure parameter's value, before formatting.
  */
 import type { Logger } from '../../common/logger';
 import { formatDiff } from './compare';
@@ -80,7 +81,7 @@ export interface SummaryInput {
   backupFile?: string;
   durationMs: number;
   requests?: number;
-  outcome: 'succeeded' | 'failed' | 'planned' | 'validated';
+  outcome: 'succeeded' | 'failed' | 'cancelled' | 'planned' | 'validated';
 }
 
 function mdEscape(s: string): string {
@@ -102,7 +103,9 @@ export function summaryMarkdown(s: SummaryInput): string {
         ? `${s.mode} (nothing changed)`
         : s.outcome === 'failed'
           ? 'Deployment failed'
-          : 'Deployed';
+          : s.outcome === 'cancelled'
+            ? 'Deployment cancelled'
+            : 'Deployed';
   lines.push(`### ${verb}: factory \`${s.factoryName}\``);
   lines.push('');
   lines.push(

@@ -2,7 +2,7 @@
  * The target factory of the Data Factory tasks (resource group and factory
  * names checked against Azure's naming rules) and the default deployment name.
  */
-import { factoryNameViolation } from '../validate';
+import { factoryNameViolation, nameRuleViolation } from '../validate';
 import { DeployInputError } from './errors';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,7 +26,7 @@ export function validateResourceGroupName(input: string, value: string): string 
   if (!/^[-\w.()\p{L}\p{N}]{1,90}$/u.test(v) || v.endsWith('.')) {
     throw new DeployInputError(
       input,
-      `Input '${input}' must be a resource group name: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.' (got '${v.slice(0, 100)}').`,
+      `Input '${input}' must be a resource group name: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.' (got '${shown(v, 100)}').`,
     );
   }
   return v;
@@ -35,7 +35,34 @@ export function validateResourceGroupName(input: string, value: string): string 
 export function validateFactoryName(input: string, value: string): string {
   const v = value.trim();
   const problem = factoryNameViolation(v);
-  if (problem) throw new DeployInputError(input, `Input '${input}': ${problem} (got '${v.slice(0, 80)}').`);
+  if (problem) throw new DeployInputError(input, `Input '${input}': ${problem} (got '${shown(v, 80)}').`);
+  return v;
+}
+
+/** Shows a refused value without letting control characters reach the log. */
+function shown(v: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return v.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/**
+ * A pipeline name as Data Factory accepts it. The name becomes a URL path segment
+ * (…/pipelines/<name>/createRun), so '.', '/', '?' and the other characters ADF forbids
+ * are refused before any request, as are control characters.
+ */
+export function validatePipelineName(input: string, value: string): string {
+  const v = value.trim();
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f-\u009f]/.test(v);
+  const problem = control
+    ? { severity: 'error', reason: 'control characters are not allowed' }
+    : nameRuleViolation('pipeline', v);
+  if (problem?.severity === 'error') {
+    throw new DeployInputError(
+      input,
+      `Input '${input}': '${shown(v, 80)}' is not a valid pipeline name: ${problem.reason}. Give the name of the pipeline as ADF Studio shows it.`,
+    );
+  }
   return v;
 }
 

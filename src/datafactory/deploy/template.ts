@@ -125,7 +125,50 @@ export function linkedFileName(resource: Record<string, unknown>): string | unde
   return matches.length > 0 ? matches[matches.length - 1] : undefined;
 }
 
-export function loadTemplate(file: string, input = 'templateFile'): LoadedTemplate {
+/** Whether `target` lies inside `folder` (lexically: no `..` out of it, no other root). */
+function isInside(folder: string, target: string): boolean {
+  const rel = path.relative(folder, target);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** The real path (symbolic links followed), or the path itself when it does not exist. */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Refuses a linked template outside `root`, the master template's folder: a template is
+ * input, and its links must not read files elsewhere on the agent. Symbolic links are
+ * followed, so a link inside the folder cannot lead out of it either.
+ */
+export function checkLinkInside(
+  link: TemplateLink,
+  root: string,
+  from: string,
+  input = 'templateFile',
+): void {
+  const inside = isInside(root, link.localPath) && isInside(realPath(root), realPath(link.localPath));
+  if (!inside) {
+    throw new DeployInputError(
+      input,
+      `Input '${input}': ${path.basename(from)} links to the template '${link.fileName}' (deployment ${link.rawName}), which is outside the master template's folder ${root}. Linked templates must sit in that folder (the linkedTemplates folder of an ADF export); refusing to read it.`,
+    );
+  }
+}
+
+/**
+ * Reads a template and the links of its nested deployments. Links must stay inside `root`
+ * (default: the template's own folder).
+ */
+export function loadTemplate(
+  file: string,
+  input = 'templateFile',
+  root: string = path.dirname(path.resolve(file)),
+): LoadedTemplate {
   const json = readJsonFile(file, input, 'template');
   if (!isObject(json) || (json.resources !== undefined && !Array.isArray(json.resources))) {
     throw new DeployInputError(
@@ -149,11 +192,13 @@ export function loadTemplate(file: string, input = 'templateFile'): LoadedTempla
       continue;
     const fileName = linkedFileName(r);
     if (!fileName) continue;
-    links.push({
+    const link = {
       rawName: typeof r.name === 'string' ? r.name : '(unnamed)',
       fileName,
       localPath: path.resolve(path.dirname(file), fileName),
-    });
+    };
+    checkLinkInside(link, root, file, input);
+    links.push(link);
   }
   return {
     file,
@@ -163,15 +208,24 @@ export function loadTemplate(file: string, input = 'templateFile'): LoadedTempla
   };
 }
 
-/** Reads a linked template from disk (direct method: no storage account needed). */
-export function loadLinkedTemplate(link: TemplateLink, input = 'templateFile'): ArmTemplate {
+/**
+ * Reads a linked template from disk (direct method: no storage account needed). It must lie
+ * inside `root`, the master template's folder.
+ */
+export function loadLinkedTemplate(
+  link: TemplateLink,
+  root: string,
+  from: string,
+  input = 'templateFile',
+): ArmTemplate {
+  checkLinkInside(link, root, from, input);
   if (!fs.existsSync(link.localPath)) {
     throw new DeployInputError(
       input,
       `Input '${input}': the linked template ${link.fileName} (deployment ${link.rawName}) was expected at ${link.localPath}; keep the linkedTemplates folder of the export together.`,
     );
   }
-  return loadTemplate(link.localPath, input).json;
+  return loadTemplate(link.localPath, input, root).json;
 }
 
 export function formatBytes(n: number): string {

@@ -4,14 +4,21 @@
  * the service answers "cannot be updated during provisioning" (event triggers
  * subscribing/unsubscribing), 429 or 5xx; records how long each trigger was
  * stopped for the summary.
+ *
+ * A start or stop request is never abandoned half-way: one aborted while in flight may still
+ * reach the service, after the restart that follows a cancel, and leave the trigger stopped.
+ * So the task's signal only stops new attempts and backoff waits; each request runs to its
+ * end under its own deadline, and a cancelled deploy restores triggers once they settle.
  */
 import type { Logger } from '../../common/logger';
 import { runPool } from '../../common/pool';
-import { isAbortError, sleep as realSleep } from '../../common/sleep';
+import { AbortError, isAbortError, sleep as realSleep } from '../../common/sleep';
 import { describeError, isHttpError } from '../../http/errors';
 import type { FactoryClient } from '../factory-client';
 
 export interface TriggerRetryPolicy {
+  /** Deadline of one start/stop call (its HTTP retries and 202 polling included). Default 3 minutes. */
+  operationTimeoutMs: number;
   /** First backoff delay. Default 2000 ms. */
   baseDelayMs: number;
   /** Largest delay. Default 20000 ms. */
@@ -21,6 +28,7 @@ export interface TriggerRetryPolicy {
 }
 
 export const DEFAULT_TRIGGER_RETRY: TriggerRetryPolicy = {
+  operationTimeoutMs: 3 * 60_000,
   baseDelayMs: 2000,
   maxDelayMs: 20_000,
   maxTotalMs: 6 * 60_000,
@@ -107,16 +115,25 @@ export class TriggerManager {
     return t;
   }
 
-  /** Runs op with backoff on transient errors. */
-  private async withRetry(what: string, op: () => Promise<void>, signal?: AbortSignal): Promise<void> {
+  /**
+   * Runs op with backoff on transient errors. op gets its own deadline, never `signal`: a
+   * cancel lets the call in flight finish and only stops further attempts.
+   */
+  private async withRetry(
+    what: string,
+    op: (deadline: AbortSignal) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const started = this.now();
     let delay = this.retry.baseDelayMs;
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw new AbortError();
       try {
-        await op();
+        await op(AbortSignal.timeout(this.retry.operationTimeoutMs));
         return;
       } catch (err) {
         const elapsed = this.now() - started;
+        if (signal?.aborted) throw err;
         if (!isTransientTriggerError(err) || elapsed + delay > this.retry.maxTotalMs) throw err;
         this.opts.logger.info(
           `  ${what}: ${describeError(err)} — retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1}).`,
@@ -136,11 +153,16 @@ export class TriggerManager {
   }
 
   async stop(name: string, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw new AbortError();
     const t = this.timing(name);
     t.stopRequestedAt ??= this.now();
     // Recorded before the call: a stop that times out may still have happened.
     this.stoppedByRun.set(name.toLowerCase(), name);
-    await this.withRetry(`stop trigger ${name}`, () => this.client.stopTrigger(name, signal), signal);
+    await this.withRetry(
+      `stop trigger ${name}`,
+      (deadline) => this.client.stopTrigger(name, deadline),
+      signal,
+    );
     t.stoppedAt = this.now();
     this.opts.logger.info(`  stopped    trigger ${name}`);
   }
@@ -148,7 +170,11 @@ export class TriggerManager {
   async start(name: string, signal?: AbortSignal): Promise<void> {
     const t = this.timing(name);
     t.startRequestedAt = this.now();
-    await this.withRetry(`start trigger ${name}`, () => this.client.startTrigger(name, signal), signal);
+    await this.withRetry(
+      `start trigger ${name}`,
+      (deadline) => this.client.startTrigger(name, deadline),
+      signal,
+    );
     t.startedAt = this.now();
     this.stoppedByRun.delete(name.toLowerCase());
     this.forgetFailedStart(name);
@@ -173,7 +199,10 @@ export class TriggerManager {
     this.stoppedByRun.delete(name.toLowerCase());
   }
 
-  /** Stops triggers in parallel; failures are returned, not thrown. */
+  /**
+   * Stops triggers in parallel; failures are returned, not thrown. After a cancel no new stop
+   * begins, and it returns once the stops already in flight have settled.
+   */
   async stopMany(names: string[], signal?: AbortSignal): Promise<TriggerOpResult[]> {
     const results = await runPool(names, this.opts.concurrency ?? 16, (n) => this.stop(n, signal), {
       signal,

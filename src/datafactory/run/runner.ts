@@ -2,11 +2,12 @@
  * DataFactoryRunPipeline: start a pipeline run, follow it to the end, and
  * explain a failure activity by activity (following ExecutePipeline into child
  * runs), with the Databricks run page of notebook activities. A timeout or a
- * cancelled task cancels the Data Factory run.
+ * cancelled task cancels the Data Factory run, also when the cancel arrives
+ * while createRun is in flight.
  */
 import type { Logger } from '../../common/logger';
-import { sleep as realSleep, isAbortError } from '../../common/sleep';
-import { describeError, isHttpError } from '../../http/errors';
+import { AbortError, sleep as realSleep, isAbortError } from '../../common/sleep';
+import { classifyNetworkCode, describeError, isHttpError } from '../../http/errors';
 import type { ActivityRun, FactoryClient, PipelineRun } from '../factory-client';
 
 export const TERMINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Cancelled']);
@@ -48,8 +49,36 @@ export interface RunPipelineOptions {
   poll?: Partial<RunPollOptions>;
   /** How long to wait for the cancellation to finish (default 60 s). */
   cancelWaitMs?: number;
+  /**
+   * Deadline of the createRun request (default 120 s). It is not tied to the task's signal:
+   * a cancel must not abandon a request the service may already have acted on.
+   */
+  createRunTimeoutMs?: number;
+  /** How an ambiguous createRun failure is resolved (see startRun). */
+  startRecovery?: Partial<StartRecoveryOptions>;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+export interface StartRecoveryOptions {
+  /** Queries of the factory's recent runs before concluding the run did not start. Default 3. */
+  lookups: number;
+  /** Delay between those queries: the run list can lag behind createRun. Default 2500 ms. */
+  lookupDelayMs: number;
+  /**
+   * How far before the request a matching run may have started: the agent's clock may be
+   * ahead of the service's. Default 10 s.
+   */
+  clockSkewMs: number;
+  /** Deadline of each query, independent of the task's signal. Default 60 s. */
+  lookupTimeoutMs: number;
+}
+
+export const DEFAULT_START_RECOVERY: StartRecoveryOptions = {
+  lookups: 3,
+  lookupDelayMs: 2500,
+  clockSkewMs: 10_000,
+  lookupTimeoutMs: 60_000,
+};
 
 export interface RunPipelineResult {
   runId: string;
@@ -155,29 +184,200 @@ async function collectActivities(
   return { failed, runPages, all: acts };
 }
 
+/**
+ * Whether a failed createRun may still have started the run: the service answered 5xx, the
+ * connection broke or the request timed out after it was sent. (429, refused connections and
+ * 4xx mean it was not acted on; the HTTP client already resends those that are safe to.)
+ */
+export function isAmbiguousStartFailure(err: unknown, ownDeadline?: AbortSignal): boolean {
+  if (!isHttpError(err)) return false;
+  switch (err.kind) {
+    case 'server':
+    case 'timeout':
+      return true;
+    case 'network': {
+      const failure = classifyNetworkCode(err.networkCode);
+      return (
+        err.retryable && failure !== 'refused' && failure !== 'unreachable' && failure !== 'dnsTemporary'
+      );
+    }
+    case 'aborted':
+      // Our own deadline fired while the request was out.
+      return ownDeadline?.aborted === true;
+    default:
+      return false;
+  }
+}
+
+/** A run parameter as the service reports it (a string), compared with the value we sent. */
+function sameParameter(sent: unknown, reported: unknown): boolean {
+  if (typeof sent === 'string') return reported === sent;
+  if (typeof reported !== 'string') return JSON.stringify(reported) === JSON.stringify(sent);
+  if (reported === JSON.stringify(sent) || reported.toLowerCase() === String(sent).toLowerCase()) return true;
+  try {
+    return JSON.stringify(JSON.parse(reported)) === JSON.stringify(sent);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `run` can be the run a createRun of `pipelineName` with `parameters`, sent at or
+ * after `since`, started: same pipeline, started manually (createRun), not before `since`,
+ * and every parameter sent reported with the same value (defaults the service adds are extra).
+ */
+export function matchesStartedRun(
+  run: PipelineRun,
+  pipelineName: string,
+  parameters: Record<string, unknown>,
+  since: number,
+): boolean {
+  if ((run.pipelineName ?? '').toLowerCase() !== pipelineName.toLowerCase()) return false;
+  const by = isObject(run.invokedBy) ? run.invokedBy : undefined;
+  const byType = String(by?.invokedByType ?? by?.name ?? 'Manual');
+  if (byType.toLowerCase() !== 'manual') return false;
+  const started = Date.parse(String(run.runStart ?? run.lastUpdated ?? ''));
+  if (!Number.isFinite(started) || started < since) return false;
+  const reported = isObject(run.parameters) ? run.parameters : {};
+  const byLower = new Map(Object.entries(reported).map(([k, v]) => [k.toLowerCase(), v]));
+  return Object.entries(parameters).every(
+    ([k, v]) => byLower.has(k.toLowerCase()) && sameParameter(v, byLower.get(k.toLowerCase())),
+  );
+}
+
+/** Runs of the pipeline that match a createRun sent at `requestedAt` (see matchesStartedRun). */
+async function findStartedRuns(
+  opts: RunPipelineOptions,
+  requestedAt: number,
+  recovery: StartRecoveryOptions,
+  doSleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+): Promise<PipelineRun[]> {
+  const since = requestedAt - recovery.clockSkewMs;
+  for (let i = 1; ; i++) {
+    const runs = await opts.client.queryPipelineRuns(
+      {
+        lastUpdatedAfter: new Date(since).toISOString(),
+        lastUpdatedBefore: new Date(Date.now() + 24 * 3600_000).toISOString(),
+        filters: [{ operand: 'PipelineName', operator: 'Equals', values: [opts.pipelineName] }],
+        orderBy: [{ orderBy: 'RunStart', order: 'DESC' }],
+      },
+      AbortSignal.timeout(recovery.lookupTimeoutMs),
+    );
+    const found = runs.filter((r) => matchesStartedRun(r, opts.pipelineName, opts.parameters, since));
+    if (found.length > 0 || i >= recovery.lookups) return found;
+    // Not the task's signal: after a cancel the run still has to be found, to cancel it.
+    await doSleep(recovery.lookupDelayMs);
+  }
+}
+
+/**
+ * Starts the run. createRun carries no idempotency key, so it is never resent blindly: when it
+ * fails in a way that leaves open whether the service acted (5xx, a reset or timeout after the
+ * request was sent), the factory's recent runs are queried for one of this pipeline, started
+ * manually since just before the request, with the same parameters. Exactly one: it is ours
+ * and is adopted. None (after a few lookups, since the run list can lag): createRun is sent
+ * once more, and a second ambiguous failure is resolved the same way but never resent. More
+ * than one: the task fails naming them rather than start another. Nothing in a createRun
+ * marks a run as ours, so a manual run of the same pipeline with the same parameters started
+ * by someone else in the same seconds could be taken for it; that errs towards "no duplicate".
+ *
+ * The requests get their own deadlines, not the task's signal: a cancel that lands while
+ * createRun is out must still learn the run id, so the caller can cancel the run.
+ */
+async function startRun(
+  opts: RunPipelineOptions,
+  doSleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+): Promise<string> {
+  const { client, logger, pipelineName, parameters, signal } = opts;
+  const recovery = { ...DEFAULT_START_RECOVERY, ...opts.startRecovery };
+  // One createRun, its failure classified while its own deadline is still at hand.
+  const create = async (): Promise<{ runId: string } | { error: unknown; ambiguous: boolean }> => {
+    const deadline = AbortSignal.timeout(opts.createRunTimeoutMs ?? 120_000);
+    try {
+      return { runId: await client.createRun(pipelineName, parameters, { signal: deadline }) };
+    } catch (error) {
+      return { error, ambiguous: isAmbiguousStartFailure(error, deadline) };
+    }
+  };
+  const lookup = async (requestedAt: number, failure: unknown, again: boolean): Promise<PipelineRun[]> => {
+    try {
+      return await findStartedRuns(opts, requestedAt, recovery, doSleep);
+    } catch (e) {
+      throw new Error(
+        `Starting a run of pipeline ${pipelineName} failed (${describeError(failure)})${again ? ' for the second time' : ''}, and looking up whether it started anyway failed too (${describeError(e)}). Check the factory's pipeline runs in ADF Studio before running the task again, so as not to start it twice.`,
+        { cause: e },
+      );
+    }
+  };
+  const adopt = (found: PipelineRun[], failure: unknown): string | undefined => {
+    if (found.length === 1) {
+      logger.info(
+        `Run ${found[0].runId} of pipeline ${pipelineName} started despite the failed request: following it.`,
+      );
+      return found[0].runId;
+    }
+    if (found.length > 1) {
+      throw new Error(
+        `Starting a run of pipeline ${pipelineName} failed (${describeError(failure)}), and ${found.length} runs with the same parameters started since then: ${found.map((r) => r.runId).join(', ')}. Not starting another; check them in ADF Studio.`,
+      );
+    }
+    return undefined;
+  };
+
+  if (signal?.aborted) throw abortReason(signal);
+  const requestedAt = Date.now();
+  const attempt = await create();
+  if ('runId' in attempt) return attempt.runId;
+  if (!attempt.ambiguous) throw attempt.error;
+  const first = attempt.error;
+  logger.warn(
+    `Starting the run may or may not have worked (${describeError(first)}): looking for it among the factory's recent runs.`,
+  );
+  const adopted = adopt(await lookup(requestedAt, first, false), first);
+  if (adopted) return adopted;
+  if (signal?.aborted) throw abortReason(signal);
+  logger.info(`No run of pipeline ${pipelineName} started: starting it again (once).`);
+  const retried = await create();
+  if ('runId' in retried) return retried.runId;
+  if (!retried.ambiguous) throw retried.error;
+  const second = retried.error;
+  logger.warn(
+    `Starting the run failed again (${describeError(second)}): looking for it among the factory's recent runs.`,
+  );
+  // The window of the first request: a first run that showed up late is counted too.
+  const again = adopt(await lookup(requestedAt, second, true), second);
+  if (again) return again;
+  throw new Error(
+    `Could not start a run of pipeline ${pipelineName}: ${describeError(second)} (twice; no run started). Run the task again.`,
+  );
+}
+
+/** What to throw once a cancelled task has cleaned up: the reason the task was cancelled. */
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason instanceof Error ? signal.reason : new AbortError();
+}
+
 export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipelineResult> {
   const { client, logger, signal } = opts;
   const poll = { ...DEFAULT_RUN_POLL, ...opts.poll };
   const doSleep = opts.sleep ?? realSleep;
   const startedAt = Date.now();
-  const runId = await client.createRun(opts.pipelineName, opts.parameters, { signal });
+  let runId: string;
+  try {
+    runId = await startRun(opts, doSleep);
+  } catch (e) {
+    // A cancelled task ends Cancelled, whatever starting the run broke on meanwhile.
+    if (signal?.aborted && !isAbortError(e) && !(isHttpError(e) && e.kind === 'aborted')) {
+      logger.warn(`While cancelling: ${describeError(e)}`);
+      throw abortReason(signal);
+    }
+    throw e;
+  }
   const monitor = monitorUrl(client.factoryId, runId);
   logger.info(`Started run ${runId} of pipeline ${opts.pipelineName}.`);
   logger.info(`Monitor: ${monitor}`);
   const base = { runId, monitorUrl: monitor, failedActivities: [], runPageUrls: [] };
-  if (!opts.waitForCompletion) {
-    const run = await client.getPipelineRun(runId, signal);
-    return {
-      ...base,
-      status: run.status,
-      durationMs: Date.now() - startedAt,
-      message: run.message || undefined,
-    };
-  }
 
-  let run: PipelineRun | undefined;
-  let lastStatus = '';
-  let lastLine = Date.now();
   const cancelRun = async (why: string): Promise<PipelineRun | undefined> => {
     logger.warn(`${why}: cancelling run ${runId}…`);
     // The task's own signal may be aborted already: cancellation gets its own deadline.
@@ -197,6 +397,25 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipeline
       return undefined;
     }
   };
+
+  // Cancelled while createRun was out: the run started, so it is cancelled before reporting.
+  if (signal?.aborted) {
+    await cancelRun('The task was cancelled');
+    throw abortReason(signal);
+  }
+  if (!opts.waitForCompletion) {
+    const run = await client.getPipelineRun(runId, signal);
+    return {
+      ...base,
+      status: run.status,
+      durationMs: Date.now() - startedAt,
+      message: run.message || undefined,
+    };
+  }
+
+  let run: PipelineRun | undefined;
+  let lastStatus = '';
+  let lastLine = Date.now();
 
   try {
     for (;;) {

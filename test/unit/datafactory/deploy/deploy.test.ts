@@ -311,6 +311,51 @@ describe('datafactory deploy: deployFactory against the emulator', function () {
     assert.equal(factoryState(w).triggers.T_child, 'Started');
   });
 
+  for (const method of ['arm', 'direct'] as const) {
+    it(`${method}: a cancel while a trigger stop is in flight lets it land, restarts the trigger and ends Cancelled`, async () => {
+      await w.deploy(exportTemplate(v1), { method });
+      // The stop reaches the service 300 ms after it is sent: the cancel lands in between.
+      w.emu.setLatency(300, 'adf.triggers.stop');
+      const eventsBefore = triggerEvents(w).length;
+      const journalBefore = w.emu.journal.length;
+      const ac = new AbortController();
+      const p = w.deploy(exportTemplate(v2), { method, signal: ac.signal });
+      const inFlight = () => w.emu.requests({ api: 'adf.triggers.stop' }).some((e) => e.status === 0);
+      for (let i = 0; i < 300 && !inFlight(); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(inFlight(), 'no trigger stop went out');
+      ac.abort();
+      await assert.rejects(p, (e: unknown) => {
+        assert.ok(e instanceof Error && e.name === 'AbortError', `expected a cancellation, got ${String(e)}`);
+        assert.match(String((e as { summaryMarkdown?: string }).summaryMarkdown), /Deployment cancelled/);
+        return true;
+      });
+      // Anything still in flight has landed before the state is read.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual(factoryState(w).triggers, {
+        T_parent: 'Started',
+        T_other: 'Started',
+        T_child: 'Started',
+        T_off: 'Stopped',
+      });
+      const events = triggerEvents(w)
+        .slice(eventsBefore)
+        .filter((e) => e.trigger === 'T_child');
+      assert.deepEqual(
+        events.map((e) => e.action),
+        ['stop', 'start'],
+        'the stop landed before the restart',
+      );
+      if (method === 'arm') {
+        // Nothing was deployed: the cancel came before the deployment.
+        assert.ok(!w.emu.journal.slice(journalBefore).some((e) => e.api === 'arm.deployments.put'));
+      } else {
+        // The trigger's own update never went out after the cancel.
+        const puts = w.emu.journal.slice(journalBefore).filter((e) => e.method === 'PUT');
+        assert.ok(!puts.some((e) => e.path.endsWith('/triggers/T_child')));
+      }
+    });
+  }
+
   it('direct: applies the factory resource and its global parameters, keeping the git configuration', async () => {
     const f = w.arm.factory(SUB, RG, FACTORY)!;
     f.properties = {

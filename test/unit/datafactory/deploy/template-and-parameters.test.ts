@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clearSecretsForTest, redact } from '../../../../src/common/secrets';
 import { DeployInputError } from '../../../../src/datafactory/deploy/errors';
@@ -10,6 +11,7 @@ import {
 } from '../../../../src/datafactory/deploy/resources';
 import {
   checkArmRequestSize,
+  loadLinkedTemplate,
   loadTemplate,
   stripJsonComments,
 } from '../../../../src/datafactory/deploy/template';
@@ -50,6 +52,90 @@ describe('datafactory deploy: template and parameters', () => {
       inputError('templateFile', /was not found/),
     );
     assert.equal(stripJsonComments('{"a":"//x" /* y */}'), '{"a":"//x"        }');
+  });
+
+  it('refuses linked templates outside the master template folder', () => {
+    const master = (link: Record<string, unknown>) => ({
+      ...exportTemplate({}),
+      resources: [
+        {
+          name: 'ArmTemplate_0',
+          type: 'Microsoft.Resources/deployments',
+          apiVersion: '2018-02-01',
+          properties: { mode: 'incremental', templateLink: link, parameters: {} },
+        },
+      ],
+    });
+    const evil = exportTemplate({ pipelines: { PL_Evil: pipeline() } });
+    const dir = writeFiles({
+      'outside/evil.json': evil,
+      'linked/up.json': master({ relativePath: '../outside/evil.json' }),
+      'linked/sub.json': master({ relativePath: 'nested/ArmTemplate_0.json' }),
+      'linked/nested/ArmTemplate_0.json': exportTemplate({ pipelines: { PL_Ok: pipeline() } }),
+      'linked/uri.json': master({
+        uri: "[concat(parameters('containerUri'), '/ArmTemplate_0.json', parameters('containerSasToken'))]",
+      }),
+      'linked/nested/climb.json': master({ relativePath: '../../outside/evil.json' }),
+    });
+    const refused = (what: RegExp) =>
+      inputError('templateFile', new RegExp(`${what.source}.*outside the master template's folder`));
+    assert.throws(
+      () => loadTemplate(path.join(dir, 'linked', 'up.json')),
+      refused(/up\.json links to the template '\.\.\/outside\/evil\.json'/),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'linked', 'abs.json'),
+      JSON.stringify(master({ relativePath: path.join(dir, 'outside', 'evil.json') })),
+    );
+    assert.throws(() => loadTemplate(path.join(dir, 'linked', 'abs.json')), refused(/evil\.json/));
+    // Inside the folder: a subfolder, and the file name of an ADF export's templateLink.uri.
+    assert.equal(
+      loadTemplate(path.join(dir, 'linked', 'sub.json')).links[0].localPath,
+      path.join(dir, 'linked', 'nested', 'ArmTemplate_0.json'),
+    );
+    assert.equal(loadTemplate(path.join(dir, 'linked', 'uri.json')).links[0].fileName, 'ArmTemplate_0.json');
+    // A linked template's own links stay inside the master's folder, not just its own.
+    assert.throws(
+      () =>
+        loadLinkedTemplate(
+          {
+            rawName: 'x',
+            fileName: 'nested/climb.json',
+            localPath: path.join(dir, 'linked', 'nested', 'climb.json'),
+          },
+          path.join(dir, 'linked'),
+          'master.json',
+        ),
+      refused(/climb\.json links to/),
+    );
+    // A symbolic link inside the folder that leads out of it.
+    fs.symlinkSync(path.join(dir, 'outside', 'evil.json'), path.join(dir, 'linked', 'ArmTemplate_0.json'));
+    assert.throws(
+      () =>
+        loadLinkedTemplate(
+          {
+            rawName: 'ArmTemplate_0',
+            fileName: 'ArmTemplate_0.json',
+            localPath: path.join(dir, 'linked', 'ArmTemplate_0.json'),
+          },
+          path.join(dir, 'linked'),
+          'uri.json',
+        ),
+      refused(/uri\.json links to the template 'ArmTemplate_0\.json'/),
+    );
+    // Through the whole extraction (direct reads linked templates from disk).
+    assert.throws(
+      () =>
+        extractDesiredState({
+          ...extractBase,
+          template: master({ relativePath: '../outside/evil.json' }),
+          parameters: {},
+          templateFile: path.join(dir, 'linked', 'master.json'),
+          readLinkedTemplates: true,
+          strict: true,
+        }),
+      refused(/evil\.json/),
+    );
   });
 
   it('refuses templates over 4 MB for arm and points at direct', () => {

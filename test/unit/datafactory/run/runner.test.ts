@@ -1,17 +1,23 @@
 /**
  * runPipeline against the in-process emulator: success, a failed Databricks
  * activity (run page URL), a failure inside a child pipeline, a timeout and a
- * cancelled task (both cancel the ADF run), and fire-and-forget.
+ * cancelled task (both cancel the ADF run, also when the cancel lands while createRun
+ * is in flight), fire-and-forget, and ambiguous createRun failures (the run is looked up and
+ * adopted, or started once more, never twice).
  */
 import assert from 'node:assert/strict';
 import { MemoryLogger } from '../../../../src/common/logger';
+import type { PipelineRun } from '../../../../src/datafactory/factory-client';
 import {
+  isAmbiguousStartFailure,
+  matchesStartedRun,
   nextPollDelay,
   PipelineRunError,
   runPipeline,
   runPageUrlOf,
   type RunPipelineOptions,
 } from '../../../../src/datafactory/run/runner';
+import { HttpError } from '../../../../src/http/errors';
 import { exportTemplate, pipeline } from '../deploy/helpers';
 import { createWorld, FACTORY, RG, SUB, type World } from '../deploy/world';
 
@@ -61,6 +67,7 @@ describe('datafactory run: runPipeline against the emulator', function () {
       waitForCompletion: true,
       logger,
       poll: { minMs: 20, maxMs: 100, fraction: 0.1 },
+      startRecovery: { lookupDelayMs: 20 },
       ...o,
     });
     return { p, logger };
@@ -178,6 +185,168 @@ describe('datafactory run: runPipeline against the emulator', function () {
     const runs = [...w.arm.factory(SUB, RG, FACTORY)!.runs.values()];
     await new Promise((r) => setTimeout(r, 80));
     assert.equal(runs[0].status(), 'Cancelled');
+  });
+
+  const runsOf = (pipelineName = 'Train') =>
+    [...w.arm.factory(SUB, RG, FACTORY)!.runs.values()].filter((r) => r.pipelineName === pipelineName);
+  const settle = async () => {
+    for (let i = 0; i < 200 && w.emu.journal.some((e) => e.status === 0 && !e.fault); i++)
+      await new Promise((r) => setTimeout(r, 10));
+  };
+
+  it('cancels the run when the task is cancelled while createRun is in flight', async () => {
+    w.arm.scriptPipelineRun(FACTORY, 'Train', { status: 'Succeeded', durationMs: 60_000 });
+    w.emu.setLatency(300, 'adf.pipelines.createRun');
+    const ac = new AbortController();
+    const { p, logger } = run({ signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await assert.rejects(p, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    await settle();
+    const runs = runsOf();
+    assert.equal(runs.length, 1, 'the run started: the service acted on createRun');
+    const cancels = w.emu.requests({ api: 'adf.pipelineruns.cancel' });
+    assert.equal(cancels.length, 1, logger.text());
+    assert.ok(cancels[0].path.includes(runs[0].runId));
+    assert.ok(['Canceling', 'Cancelled'].includes(runs[0].status()));
+  });
+
+  it('does not start a run when the task is already cancelled', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(
+      run({ signal: ac.signal }).p,
+      (e: unknown) => e instanceof Error && e.name === 'AbortError',
+    );
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 0);
+  });
+
+  it('adopts the run when createRun acted but the connection broke before the answer', async () => {
+    w.arm.scriptPipelineRun(FACTORY, 'Train', { status: 'Succeeded', durationMs: 50 });
+    w.emu.addFault({ kind: 'resetAfter', api: 'adf.pipelines.createRun', count: 1 });
+    const { p, logger } = run();
+    const r = await p;
+    assert.equal(r.status, 'Succeeded');
+    const runs = runsOf();
+    assert.equal(runs.length, 1, 'exactly one run');
+    assert.equal(r.runId, runs[0].runId);
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 1, 'createRun not resent');
+    assert.ok(w.emu.requests({ api: 'adf.pipelineruns.query' }).length >= 1);
+    assert.match(logger.text(), /started despite the failed request: following it/);
+  });
+
+  it('starts the run once more when createRun failed with a 500 and no run started', async () => {
+    w.arm.scriptPipelineRun(FACTORY, 'Train', { status: 'Succeeded', durationMs: 50 });
+    w.emu.addFault({ kind: '500', api: 'adf.pipelines.createRun', count: 1 });
+    const { p, logger } = run();
+    const r = await p;
+    assert.equal(r.status, 'Succeeded');
+    assert.equal(runsOf().length, 1, 'exactly one run');
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 2);
+    // The run list may lag behind createRun: it is read more than once before resending.
+    assert.equal(w.emu.requests({ api: 'adf.pipelineruns.query' }).length, 3);
+    assert.match(logger.text(), /No run of pipeline Train started: starting it again \(once\)/);
+  });
+
+  it('never sends createRun a third time', async () => {
+    w.emu.addFault({ kind: '503', api: 'adf.pipelines.createRun', retryAfter: 'none', count: 5 });
+    await assert.rejects(
+      run().p,
+      /Could not start a run of pipeline Train: .*503.*\(twice; no run started\)/,
+    );
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 2);
+    assert.equal(runsOf().length, 0);
+  });
+
+  it('adopts a run that acted on the second createRun', async () => {
+    w.arm.scriptPipelineRun(FACTORY, 'Train', { status: 'Succeeded', durationMs: 50 });
+    w.emu.addFault({ kind: '500', api: 'adf.pipelines.createRun', count: 1 });
+    w.emu.addFault({ kind: 'resetAfter', api: 'adf.pipelines.createRun', count: 1 });
+    const r = await run().p;
+    assert.equal(runsOf().length, 1);
+    assert.equal(r.runId, runsOf()[0].runId);
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 2);
+  });
+
+  it('refuses to start another run when several could be the one it started', async () => {
+    const f = w.arm.factory(SUB, RG, FACTORY)!;
+    w.arm.scriptPipelineRun(FACTORY, 'Train', { status: 'Succeeded', durationMs: 60_000 });
+    // Someone started the same pipeline with the same parameters a moment ago.
+    assert.ok(f.createRun('Train', { runDate: '2024-05-01' }).ok);
+    w.emu.addFault({ kind: 'resetAfter', api: 'adf.pipelines.createRun', count: 1 });
+    await assert.rejects(
+      run().p,
+      /2 runs with the same parameters started since then: .*Not starting another/,
+    );
+    assert.equal(runsOf().length, 2);
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 1);
+  });
+
+  it('does not resend createRun when it cannot tell whether the run started', async () => {
+    w.emu.addFault({ kind: 'resetAfter', api: 'adf.pipelines.createRun', count: 1 });
+    w.emu.addFault({ kind: '500', api: 'adf.pipelineruns.query' });
+    await assert.rejects(
+      run().p,
+      /failed \(.*\), and looking up whether it started anyway failed too .*before running the task again/,
+    );
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 1);
+    assert.equal(runsOf().length, 1);
+  });
+
+  it('finds and cancels a run that started when the task is cancelled during an ambiguous createRun', async () => {
+    w.arm.scriptPipelineRun(FACTORY, 'Train', { status: 'Succeeded', durationMs: 60_000 });
+    w.emu.setLatency(300, 'adf.pipelines.createRun');
+    w.emu.addFault({ kind: 'resetAfter', api: 'adf.pipelines.createRun', count: 1 });
+    const ac = new AbortController();
+    const { p } = run({ signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await assert.rejects(p, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    await settle();
+    const runs = runsOf();
+    assert.equal(runs.length, 1);
+    assert.equal(w.emu.requests({ api: 'adf.pipelines.createRun' }).length, 1, 'no resend after a cancel');
+    assert.ok(w.emu.requests({ api: 'adf.pipelineruns.cancel' }).some((e) => e.path.includes(runs[0].runId)));
+  });
+
+  it('matches only manual runs of the pipeline with the same parameters since the request', () => {
+    const since = Date.parse('2024-05-01T10:00:00Z');
+    const base: PipelineRun = {
+      runId: 'r1',
+      pipelineName: 'Train',
+      status: 'InProgress',
+      runStart: '2024-05-01T10:00:01Z',
+      parameters: { runDate: '2024-05-01', mode: 'full', n: '5', cfg: '{"a":[1,2]}' },
+      invokedBy: { id: 'x', name: 'Manual', invokedByType: 'Manual' },
+    };
+    const params = { runDate: '2024-05-01', n: 5, cfg: { a: [1, 2] } };
+    assert.ok(matchesStartedRun(base, 'Train', params, since));
+    assert.ok(matchesStartedRun(base, 'train', { RUNDATE: '2024-05-01' }, since));
+    assert.ok(!matchesStartedRun(base, 'Train', { runDate: '2024-05-02' }, since));
+    assert.ok(!matchesStartedRun(base, 'Train', { other: 'x' }, since));
+    assert.ok(!matchesStartedRun(base, 'Other', params, since));
+    assert.ok(!matchesStartedRun({ ...base, runStart: '2024-05-01T09:59:59Z' }, 'Train', params, since));
+    assert.ok(
+      !matchesStartedRun(
+        { ...base, invokedBy: { id: 'y', name: 'TR_Daily', invokedByType: 'ScheduleTrigger' } },
+        'Train',
+        params,
+        since,
+      ),
+    );
+  });
+
+  it('treats only failures after the request was sent as ambiguous', () => {
+    const e = (init: Partial<ConstructorParameters<typeof HttpError>[0]>) =>
+      new HttpError({ method: 'POST', path: '/x', kind: 'server', attempts: 1, retryable: true, ...init });
+    assert.ok(isAmbiguousStartFailure(e({ kind: 'server', status: 500 })));
+    assert.ok(isAmbiguousStartFailure(e({ kind: 'timeout' })));
+    assert.ok(isAmbiguousStartFailure(e({ kind: 'network', networkCode: 'ECONNRESET' })));
+    assert.ok(!isAmbiguousStartFailure(e({ kind: 'network', networkCode: 'ECONNREFUSED' })));
+    assert.ok(!isAmbiguousStartFailure(e({ kind: 'network', networkCode: 'ENOTFOUND', retryable: false })));
+    assert.ok(!isAmbiguousStartFailure(e({ kind: 'rateLimited', status: 429 })));
+    assert.ok(!isAmbiguousStartFailure(e({ kind: 'badRequest', status: 400, retryable: false })));
+    assert.ok(!isAmbiguousStartFailure(e({ kind: 'aborted', retryable: false })));
+    assert.ok(isAmbiguousStartFailure(e({ kind: 'aborted', retryable: false }), AbortSignal.abort()));
+    assert.ok(!isAmbiguousStartFailure(new Error('x')));
   });
 
   it('returns at once without waiting', async () => {
