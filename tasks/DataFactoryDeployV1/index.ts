@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createArmAuthorizer } from '../../src/auth';
+import { authorizedHttp, createArmAuthorizer } from '../../src/auth';
 import { ArmClient } from '../../src/datafactory/arm-client';
 import { deployFactory, type DeployFactoryResult } from '../../src/datafactory/deploy/deploy';
 import { DeployFailedError, DeployInputError } from '../../src/datafactory/deploy/errors';
@@ -65,7 +65,7 @@ void runTask('DataFactoryDeploy', async ({ inputs, logger, http, signal }) => {
     inputs.getString('deploymentName') ?? defaultDeploymentName(factoryName, (n) => tl.getVariable(n));
 
   const authorizer = createArmAuthorizer(connection, http, { logger });
-  const armHttp = http.withAuth((req) => authorizer.headers(req.signal ?? signal));
+  const armHttp = authorizedHttp(http, authorizer, signal);
   const where = {
     resourceManagerUrl: connection.resourceManagerUrl,
     subscriptionId,

@@ -2,7 +2,7 @@
  * DataFactoryRunPipeline@1: reads the inputs, runs the pipeline through the
  * run core, and sets runId, status and durationMs (also when the run fails).
  */
-import { createArmAuthorizer } from '../../src/auth';
+import { authorizedHttp, createArmAuthorizer } from '../../src/auth';
 import { DeployInputError } from '../../src/datafactory/deploy/errors';
 import {
   validateFactoryName,
@@ -57,10 +57,12 @@ void runTask('DataFactoryRunPipeline', async ({ inputs, logger, http, signal }) 
   const timeoutMinutes = readTimeoutMinutes(inputs.raw('timeoutMinutes'));
 
   const authorizer = createArmAuthorizer(connection, http, { logger });
-  const client = new FactoryClient(
-    http.withAuth((req) => authorizer.headers(req.signal ?? signal)),
-    { resourceManagerUrl: connection.resourceManagerUrl, subscriptionId, resourceGroupName, factoryName },
-  );
+  const client = new FactoryClient(authorizedHttp(http, authorizer, signal), {
+    resourceManagerUrl: connection.resourceManagerUrl,
+    subscriptionId,
+    resourceGroupName,
+    factoryName,
+  });
   try {
     const result = await runPipeline({
       client,
