@@ -22,6 +22,7 @@ import {
   type ParameterDefinition,
 } from './params-definition';
 import { validateFactory, type Problem } from './validate';
+import { formatBytes } from '../common/format';
 
 export type LinkedTemplatesMode = 'auto' | 'always' | 'never';
 
@@ -245,11 +246,7 @@ function removeOldLinkedTemplates(dir: string): void {
   }
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
-}
+export { formatBytes };
 
 function mdEscape(s: string): string {
   return s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`);

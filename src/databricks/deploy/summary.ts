@@ -2,19 +2,14 @@
  * What the user sees: the grouped plan in the log, a one-line total, and the
  * markdown summary for the run page. Never includes content or variable values.
  */
+import { formatDuration } from '../../common/format';
 import type { Logger } from '../../common/logger';
 import { describeKind } from '../notebook-format';
 import { workspaceLink } from './paths';
 import { planCounts, type Plan } from './planner';
 import type { Failure } from './types';
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
-}
+export { formatDuration };
 
 export function planHeadline(plan: Plan): string {
   const c = planCounts(plan);

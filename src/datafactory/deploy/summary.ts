@@ -5,18 +5,13 @@
  * the plan's diffs come from normalised definitions (SecureStrings masked) and
  * mask every value holding a secure parameter's value, before formatting.
  */
+import { formatDuration } from '../../common/format';
 import type { Logger } from '../../common/logger';
 import { formatDiff } from './compare';
 import { label } from './direct';
 import { planCounts, type Plan, type PlanItem } from './plan';
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
-}
+export { formatDuration };
 
 export function planHeadline(plan: Plan): string {
   const c = planCounts(plan);

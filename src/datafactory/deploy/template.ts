@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseJsonText, stripBom } from '../json-position';
 import { DeployInputError } from './errors';
+import { formatBytes } from '../../common/format';
 
 /** ARM's limit on the template and on the parameters in a deployment request. */
 export const ARM_TEMPLATE_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -228,11 +229,7 @@ export function loadLinkedTemplate(
   return loadTemplate(link.localPath, input, root).json;
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(2)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} bytes`;
-}
+export { formatBytes };
 
 /**
  * Fails when the inline template or the parameters would exceed ARM's 4 MB
