@@ -24,6 +24,7 @@ import {
   scheduleTrigger,
   type FactorySpec,
 } from '../unit/datafactory/deploy/helpers';
+import { armSecretEndpoint } from '../harness/arm-endpoint';
 
 const TASK = 'DataFactoryDeployV1';
 const SUB = '33333333-4444-5555-6666-777777777777';
@@ -113,23 +114,18 @@ describe('DataFactoryDeploy@1 (e2e)', function () {
   });
   afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  const endpoint = (over: Partial<EndpointSpec> = {}): EndpointSpec => ({
-    url: `${arm.url}/`,
-    scheme: 'ServicePrincipal',
-    parameters: {
-      serviceprincipalid: clientId,
-      tenantid: entra.defaultTenantId,
-      serviceprincipalkey: SECRET,
-      authenticationType: 'spnKey',
-    },
-    data: {
-      subscriptionId: SUB,
-      activeDirectoryAuthority: entra.authorityHost,
-      environment: 'AzureCloud',
-      activeDirectoryServiceEndpointResourceId: 'https://management.core.windows.net/',
-    },
-    ...over,
-  });
+  const endpoint = (over: Partial<EndpointSpec> = {}): EndpointSpec =>
+    armSecretEndpoint(
+      {
+        armUrl: arm.url,
+        tenantId: entra.defaultTenantId,
+        authorityHost: entra.authorityHost,
+        clientId,
+        secret: SECRET,
+        subscriptionId: SUB,
+      },
+      over,
+    );
 
   /** Writes the template (and parameters) into the work folder; returns the template path. */
   function writeTemplate(spec: FactorySpec | object, name = 'ARMTemplateForFactory.json'): string {

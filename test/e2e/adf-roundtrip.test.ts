@@ -28,6 +28,7 @@ import { installDevops } from '../emulator/devops';
 import { installEntra, type EntraPlugin } from '../emulator/entra';
 import { buildOnce, TASKS_ROOT } from '../harness/build-once';
 import { runTask, type TaskRun } from '../harness/run-task';
+import { armSecretEndpoint } from '../harness/arm-endpoint';
 
 const SOURCE = path.resolve(__dirname, '../fixtures/adf/sample-factory');
 const SUB = '44444444-5555-6666-7777-888888888888';
@@ -219,22 +220,14 @@ describe('Data Factory round trip: export → DataFactoryDeploy → read back (e
         deploymentMethod: method,
       },
       endpoints: {
-        'arm-conn': {
-          url: `${arm.url}/`,
-          scheme: 'ServicePrincipal',
-          parameters: {
-            serviceprincipalid: clientId,
-            tenantid: entra.defaultTenantId,
-            serviceprincipalkey: SECRET,
-            authenticationType: 'spnKey',
-          },
-          data: {
-            subscriptionId: SUB,
-            activeDirectoryAuthority: entra.authorityHost,
-            environment: 'AzureCloud',
-            activeDirectoryServiceEndpointResourceId: 'https://management.core.windows.net/',
-          },
-        },
+        'arm-conn': armSecretEndpoint({
+          armUrl: arm.url,
+          tenantId: entra.defaultTenantId,
+          authorityHost: entra.authorityHost,
+          clientId,
+          secret: SECRET,
+          subscriptionId: SUB,
+        }),
       },
       variables: { 'Build.BuildId': '8080', 'System.HostType': 'build' },
       secrets: [SECRET, SAS, ACCOUNT_KEY],

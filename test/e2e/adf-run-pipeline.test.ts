@@ -12,6 +12,7 @@ import { Emulator } from '../emulator/core';
 import { installEntra, type EntraPlugin } from '../emulator/entra';
 import { buildOnce, TASKS_ROOT } from '../harness/build-once';
 import { runTask, type RunTaskOptions, type TaskRun } from '../harness/run-task';
+import { armSecretEndpoint } from '../harness/arm-endpoint';
 
 const TASK = 'DataFactoryRunPipelineV1';
 const SUB = '44444444-5555-6666-7777-888888888888';
@@ -68,20 +69,14 @@ describe('DataFactoryRunPipeline@1 (e2e)', function () {
         ...inputs,
       },
       endpoints: {
-        'arm-conn': {
-          url: `${arm.url}/`,
-          scheme: 'ServicePrincipal',
-          parameters: {
-            serviceprincipalid: clientId,
-            tenantid: entra.defaultTenantId,
-            serviceprincipalkey: SECRET,
-          },
-          data: {
-            subscriptionId: SUB,
-            activeDirectoryAuthority: entra.authorityHost,
-            activeDirectoryServiceEndpointResourceId: 'https://management.core.windows.net/',
-          },
-        },
+        'arm-conn': armSecretEndpoint({
+          armUrl: arm.url,
+          tenantId: entra.defaultTenantId,
+          authorityHost: entra.authorityHost,
+          clientId,
+          secret: SECRET,
+          subscriptionId: SUB,
+        }),
       },
       secrets: [SECRET],
       env: emu.env(),
